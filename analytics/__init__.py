@@ -1,0 +1,1 @@
+"""cltk analytics: readers (files -> Curve), metrics, experiments and reports (consumes curves)."""

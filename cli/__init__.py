@@ -1,0 +1,1 @@
+"""cltk command line: a thin click layer over analytics and toolkit."""

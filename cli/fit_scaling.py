@@ -1,0 +1,7 @@
+"""placeholder, replaced below"""
+import click
+
+
+@click.command("fit-scaling")
+def fit_scaling():
+    """Fit a loss-curve law."""

@@ -1,0 +1,268 @@
+"""Shared machinery of the loss-curve laws: a scikit-learn-style estimator with a robust joint fit.
+
+Every law here is *separable*: for fixed nonlinear parameters ``nl`` (exponents, decay rates) the
+predicted loss is linear in a few coefficients ``lin`` (L0, A, B or C):
+``yhat = F(nl) @ lin``. A law only supplies ``F`` and its derivative; this module fits it.
+
+Fit (both steps automatic, no per-data-set grid):
+1. *Screening by variable projection* (Golub & Pereyra 1973): quasi-random (Sobol) candidates of
+   ``nl`` drawn from boxes scaled by the data (peak LR, run length); for each, the non-negative
+   linear coefficients are solved exactly (``scipy.optimize.nnls`` on relative residuals).
+2. *Refinement* of the best distinct candidates with ``scipy.optimize.least_squares`` (trust-region
+   reflective) on the residuals ``log y - log yhat`` with a Huber loss of scale delta = 1e-3, the
+   objective of Luo et al. (2025, Sec. 4.1), using the analytic Jacobian.
+"""
+from __future__ import annotations
+
+import json
+import time
+from typing import Callable, Sequence
+
+import numpy as np
+from scipy.optimize import least_squares, nnls
+from scipy.stats import qmc
+
+from toolkit.curves import Curve
+from toolkit.schedules import Schedule
+
+FORMAT_VERSION = 1
+
+
+class LawError(ValueError):
+    """Invalid input to a law (curves, parameters, JSON): the message says what is wrong."""
+
+
+class LossLaw:
+    """Base estimator. Subclasses define ``name``, ``lin_names``, ``nl_names``, ``_prepare``,
+    ``_features`` and ``_nl_box``."""
+
+    name: str = ""
+    lin_names: tuple[str, ...] = ()
+    nl_names: tuple[str, ...] = ()
+    #: transform of each nonlinear parameter to an unconstrained one: "log" (> 0) or "log1m" (in (0, 1))
+    nl_transforms: tuple[str, ...] = ()
+    min_curves = 1
+
+    def __init__(self, huber_delta: float = 1e-3, n_candidates: int = 64, n_refine: int = 3, seed: int = 0,
+                 **fixed: float):
+        self.huber_delta = huber_delta
+        self.n_candidates = n_candidates
+        self.n_refine = n_refine
+        self.seed = seed
+        self.fixed = {k: float(v) for k, v in fixed.items()}
+        unknown = set(self.fixed) - set(self.nl_names)
+        if unknown:
+            raise LawError(f"{self.name}: cannot fix unknown parameter(s) {sorted(unknown)} "
+                           f"(nonlinear parameters: {', '.join(self.nl_names)})")
+
+    # --- law-specific hooks -------------------------------------------------------------------
+    def _prepare(self, curve: Curve, steps: np.ndarray):
+        """Parameter-independent precomputation for predicting ``curve`` at ``steps``."""
+        raise NotImplementedError
+
+    def _features(self, nl: np.ndarray, prep, jac: bool):
+        """``F`` (n, n_lin) and, if ``jac``, ``dF`` (n, n_lin, n_nl) for nonlinear params ``nl``."""
+        raise NotImplementedError
+
+    def _nl_box(self, curves: Sequence[Curve]) -> tuple[np.ndarray, np.ndarray]:
+        """Lower and upper bounds (in natural units) of the screening box, scaled by the data."""
+        raise NotImplementedError
+
+    def _nl_bounds(self, curves: Sequence[Curve]) -> tuple[np.ndarray, np.ndarray]:
+        """Hard bounds (natural units) of the nonlinear parameters during refinement."""
+        n = len(self.nl_names)
+        return np.full(n, -np.inf), np.full(n, np.inf)
+
+    # --- public API -----------------------------------------------------------------------------
+    @property
+    def param_names(self) -> tuple[str, ...]:
+        return self.lin_names + self.nl_names
+
+    def fit(self, curves: Sequence[Curve], progress: Callable[[str], None] | None = None) -> "LossLaw":
+        """Fit the law jointly on ``curves`` (a list of :class:`toolkit.curves.Curve`); returns self."""
+        curves = self._validate(curves)
+        t0 = time.perf_counter()
+        y = np.concatenate([c.loss for c in curves])
+        preps = [self._prepare(c, c.steps) for c in curves]
+        free = [i for i, n in enumerate(self.nl_names) if n not in self.fixed]
+        fixed_vec = np.array([self.fixed.get(n, np.nan) for n in self.nl_names])
+
+        def full_nl(nl_free):
+            nl = fixed_vec.copy()
+            nl[free] = nl_free
+            return nl
+
+        def feats(nl, jac):
+            out = [self._features(nl, p, jac) for p in preps]
+            if not jac:
+                return np.concatenate(out)
+            return np.concatenate([o[0] for o in out]), np.concatenate([o[1] for o in out])
+
+        # 1. screening: variable projection over a Sobol design in the data-scaled box
+        lo, hi = self._nl_box(curves)
+        dim = len(free)
+        if dim:
+            # uniform in the unconstrained coordinates: log-uniform for scales and rates
+            u = qmc.Sobol(dim, seed=self.seed).random(self.n_candidates)
+            zlo, zhi = self._to_unconstrained(lo[free], free), self._to_unconstrained(hi[free], free)
+            cand = [self._from_unconstrained(zlo + ui * (zhi - zlo), free) for ui in u]
+        else:
+            cand = np.zeros((1, 0))
+        scored = []
+        for nl_free in cand:
+            F = feats(full_nl(nl_free), False)
+            if not np.all(np.isfinite(F)):
+                continue
+            lin, _ = nnls(F / y[:, None], np.ones_like(y))
+            yhat = F @ lin
+            if np.all(yhat > 0):
+                scored.append((self._huber_cost(np.log(y) - np.log(yhat)), nl_free, lin))
+        if not scored:
+            raise LawError(f"{self.name}: no starting point gave a positive predicted loss; "
+                           "check that the curves are loss values of the given LR histories")
+        scored.sort(key=lambda s: s[0])
+        if progress:
+            progress(f"screened {len(cand)} starting points")
+
+        # 2. refinement: robust least squares on log residuals from the best starts
+        blo, bhi = self._nl_bounds(curves)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            bounds = (np.nan_to_num(self._to_unconstrained(blo[free], free), nan=-np.inf, posinf=np.inf,
+                                    neginf=-np.inf),
+                      np.nan_to_num(self._to_unconstrained(bhi[free], free), nan=np.inf, posinf=np.inf,
+                                    neginf=-np.inf))
+        best = None
+        for k, (_, nl_free, lin) in enumerate(scored[: self.n_refine]):
+            res = self._refine(y, feats, full_nl, free, nl_free, lin, bounds)
+            if best is None or res.cost < best.cost:
+                best = res
+            if progress:
+                progress(f"refined start {k + 1}/{min(self.n_refine, len(scored))}")
+        n_lin = len(self.lin_names)
+        lin = np.exp(best.x[:n_lin])
+        nl = full_nl(self._from_unconstrained(best.x[n_lin:], free))
+        self.params_ = {**dict(zip(self.lin_names, lin.tolist())), **dict(zip(self.nl_names, nl.tolist()))}
+        self.fit_info_ = {"seconds": time.perf_counter() - t0, "cost": float(best.cost), "nfev": int(best.nfev),
+                          "n_points": int(len(y)), "curves": [c.name for c in curves],
+                          "status": best.message, "fixed": dict(self.fixed)}
+        return self
+
+    def predict(self, target: Curve | Schedule, steps=None) -> np.ndarray:
+        """Predicted loss of ``target`` (a curve: at its logged steps unless ``steps`` is given;
+        a schedule: at ``steps``, by default 512 steps spread over its length)."""
+        self._check_fitted()
+        if isinstance(target, Schedule):
+            if steps is None:
+                if target.steps is None:
+                    raise LawError("predict: give steps for an unbounded schedule")
+                steps = np.unique(np.linspace(1, target.steps - 1, 512).astype(np.int64))
+            target = Curve.from_schedule(target.spec, target, steps)
+        steps = target.steps if steps is None else np.asarray(steps, dtype=np.int64)
+        if steps.max() >= len(target.lrs):
+            raise LawError(f"predict: step {int(steps.max())} is beyond the LR history of '{target.name}'")
+        nl = np.array([self.params_[n] for n in self.nl_names])
+        lin = np.array([self.params_[n] for n in self.lin_names])
+        return self._features(nl, self._prepare(target, steps), False) @ lin
+
+    def to_json(self) -> str:
+        self._check_fitted()
+        return json.dumps({"law": self.name, "format_version": FORMAT_VERSION, "params": self.params_,
+                           "fit_info": getattr(self, "fit_info_", {})}, indent=2)
+
+    @classmethod
+    def from_json(cls, text: str) -> "LossLaw":
+        from toolkit.laws import get_law  # the registry lives in the package
+
+        try:
+            data = json.loads(text)
+        except json.JSONDecodeError as e:
+            raise LawError(f"law file is not valid JSON ({e.msg} at line {e.lineno})") from None
+        if not isinstance(data, dict) or "law" not in data or "params" not in data:
+            raise LawError("law file lacks the 'law' and 'params' fields of a fitted cltk law")
+        if data.get("format_version") != FORMAT_VERSION:
+            raise LawError(f"law file has format_version {data.get('format_version')!r}; this cltk reads "
+                           f"version {FORMAT_VERSION} (refit the law with this version)")
+        law = get_law(data["law"]) if cls is LossLaw else cls()
+        if law.name != data["law"]:
+            raise LawError(f"law file holds a '{data['law']}' law, not '{law.name}'")
+        missing = set(law.param_names) - set(data["params"])
+        if missing:
+            raise LawError(f"law file lacks parameter(s) {sorted(missing)} of the {law.name} law")
+        law.params_ = {n: float(data["params"][n]) for n in law.param_names}
+        law.fit_info_ = data.get("fit_info", {})
+        return law
+
+    # --- helpers ----------------------------------------------------------------------------------
+    def _validate(self, curves) -> list[Curve]:
+        curves = list(curves)
+        if len(curves) < self.min_curves:
+            raise LawError(f"{self.name}: needs at least {self.min_curves} curve(s) to fit, got {len(curves)}")
+        for c in curves:
+            if not isinstance(c, Curve):
+                raise LawError(f"{self.name}: fit() takes Curve objects, got {type(c).__name__}")
+            if not np.all(np.isfinite(c.loss)) or np.any(c.loss <= 0):
+                raise LawError(f"{self.name}: curve '{c.name}' has non-finite or non-positive loss values")
+            if np.any(c.lrs < 0) or not np.all(np.isfinite(c.lrs)):
+                raise LawError(f"{self.name}: curve '{c.name}' has negative or non-finite learning rates")
+            if c.steps[0] < 1 or np.cumsum(c.lrs)[c.steps[0]] <= 0:
+                raise LawError(f"{self.name}: curve '{c.name}' has a logged point before any LR area "
+                               f"(step {int(c.steps[0])}); drop points logged before training starts")
+        n_params = len(self.lin_names) + len(self.nl_names) - len(self.fixed)
+        if sum(len(c.steps) for c in curves) <= n_params:
+            raise LawError(f"{self.name}: {n_params} parameters need more than "
+                           f"{sum(len(c.steps) for c in curves)} logged points")
+        return curves
+
+    def _check_fitted(self):
+        if not hasattr(self, "params_"):
+            raise LawError(f"{self.name}: call fit() or load a fitted law before predict()")
+
+    def _huber_cost(self, r: np.ndarray) -> float:
+        a = np.abs(r) / self.huber_delta
+        return float(np.sum(np.where(a <= 1, a * a, 2 * a - 1)) * self.huber_delta ** 2 / 2)
+
+    def _to_unconstrained(self, nl_free, free):
+        return np.array([np.log(v) if self.nl_transforms[i] == "log" else
+                         np.log1p(-v) if self.nl_transforms[i] == "log1m" else v
+                         for v, i in zip(nl_free, free)])
+
+    def _from_unconstrained(self, z, free):
+        return np.array([np.exp(v) if self.nl_transforms[i] == "log" else
+                         -np.expm1(v) if self.nl_transforms[i] == "log1m" else v
+                         for v, i in zip(z, free)])
+
+    def _dnatural(self, z, free):
+        """d(natural)/d(unconstrained) for each free nonlinear parameter."""
+        return np.array([np.exp(v) if self.nl_transforms[i] == "log" else
+                         -np.exp(v) if self.nl_transforms[i] == "log1m" else 1.0
+                         for v, i in zip(z, free)])
+
+    def _refine(self, y, feats, full_nl, free, nl_free, lin, bounds):
+        n_lin = len(self.lin_names)
+        logy = np.log(y)
+        # linear coefficients are optimised in log space (all are positive); keep them off zero
+        lin = np.maximum(lin, 1e-8 * max(lin.max(), 1e-12))
+        x0 = np.concatenate([np.log(lin), self._to_unconstrained(nl_free, free)])
+        lo = np.concatenate([np.full(n_lin, -np.inf), bounds[0]])
+        hi = np.concatenate([np.full(n_lin, np.inf), bounds[1]])
+        margin = 1e-9 * (1 + np.abs(np.where(np.isfinite(lo), lo, 0)) + np.abs(np.where(np.isfinite(hi), hi, 0)))
+        x0 = np.clip(x0, lo + margin, hi - margin)
+
+        def unpack(x):
+            return np.exp(x[:n_lin]), full_nl(self._from_unconstrained(x[n_lin:], free))
+
+        def fun(x):
+            lin_, nl = unpack(x)
+            yhat = feats(nl, False) @ lin_
+            return logy - np.log(np.maximum(yhat, 1e-12))
+
+        def jac(x):
+            lin_, nl = unpack(x)
+            F, dF = feats(nl, True)
+            yhat = np.maximum(F @ lin_, 1e-12)
+            J_lin = F * lin_[None, :]
+            J_nl = np.einsum("njk,j->nk", dF[:, :, free], lin_) * self._dnatural(x[n_lin:], free)[None, :]
+            return -np.concatenate([J_lin, J_nl], axis=1) / yhat[:, None]
+
+        return least_squares(fun, x0, jac=jac, loss="huber", f_scale=self.huber_delta, bounds=(lo, hi), method="trf",
+                             x_scale="jac", xtol=1e-10, ftol=1e-12, gtol=1e-10, max_nfev=400)

@@ -1,0 +1,118 @@
+"""The multi-power law of Luo et al. (2025), "A Multi-Power Law for Loss Curve Prediction Across
+Learning Rate Schedules" (ICLR 2025), Eq. (4)-(5):
+
+    L(t) = L0 + A * (S1(t) + S_W)^(-alpha) - LD(t)
+    LD(t) = B * sum_{k<=t} (eta_{k-1} - eta_k) * G(eta_k^(-gamma) * S_k(t)),
+    G(x) = 1 - (C*x + 1)^(-beta),   S_k(t) = sum_{tau=k..t} eta_tau.
+
+Here S1 counts from step 0, so it already holds the warmup area S_W; the LD sum starts after warmup.
+
+Evaluation is O(points x log(steps)) instead of O(points x steps). For each logged step t the sum
+over k is split into bins of distance t - k: width 1 (exact terms) for the last ``exact`` steps, then
+widths growing geometrically by ``rel_width`` of the distance. Sums of dLR and |dLR|-weighted
+positions per bin come from prefix sums, and each bin is evaluated at its weighted centre (a
+midpoint rule whose error is checked against the exact O(points x steps) sum in the tests).
+"""
+from __future__ import annotations
+
+from typing import Sequence
+
+import numpy as np
+
+from toolkit.curves import Curve, warmup_end
+from toolkit.laws.base import LossLaw
+
+
+class MultiPowerLaw(LossLaw):
+    """Multi-power law (Luo et al. 2025, Eq. 4). Parameters: L0, A, B (linear), alpha, C, beta, gamma."""
+
+    name = "multipower"
+    lin_names = ("L0", "A", "B")
+    nl_names = ("alpha", "C", "beta", "gamma")
+    nl_transforms = ("log", "log", "log", "log")
+    min_curves = 1
+
+    def __init__(self, exact: int = 32, rel_width: float = 1 / 32, beta_min: float = 0.1, **kw):
+        super().__init__(**kw)
+        self.exact, self.rel_width = int(exact), float(rel_width)
+        self.beta_min = beta_min
+
+    def _edges(self, max_dist: int) -> np.ndarray:
+        """Bin edges in distance t - k: 0, 1, ..., exact, then geometric growth."""
+        edges = list(range(self.exact + 1))
+        while edges[-1] <= max_dist:
+            edges.append(edges[-1] + max(1, int(self.rel_width * edges[-1])))
+        return np.asarray(edges, dtype=np.int64)
+
+    def _prepare(self, curve: Curve, steps: np.ndarray):
+        eta = curve.lrs
+        steps = np.asarray(steps, dtype=np.int64)
+        S1 = np.cumsum(eta)
+        Z = S1[steps]
+        d = np.zeros_like(eta)
+        w = warmup_end(eta)
+        d[w + 1:] = eta[w:-1] - eta[w + 1:]
+        if not np.any(np.abs(d) > 1e-12 * max(eta.max(), 1e-30)):
+            return Z, None
+        a = np.abs(d)
+        S1prev = np.concatenate([[0.0], S1[:-1]])  # S1(k-1)
+        ell = np.log(np.maximum(eta, 1e-8 * eta.max()))
+
+        def prefix(v):
+            return np.concatenate([[0.0], np.cumsum(v)])
+
+        cd, ca, caP, caL = prefix(d), prefix(a), prefix(a * S1prev), prefix(a * ell)
+        edges = self._edges(int(steps.max()))
+        # bin m of point j holds k in [t_j - edges[m+1] + 1, t_j - edges[m]]
+        hi = steps[:, None] - edges[None, :-1]
+        lo = steps[:, None] - edges[None, 1:] + 1
+        hi_c, lo_c = np.clip(hi, -1, None) + 1, np.clip(lo, 0, None)
+        lo_c = np.minimum(lo_c, hi_c)
+        D = cd[hi_c] - cd[lo_c]
+        A = ca[hi_c] - ca[lo_c]
+        live = A > 0
+        keep_cols = np.flatnonzero(live.any(axis=0))
+        D, A, live = D[:, keep_cols], A[:, keep_cols], live[:, keep_cols]
+        safe = np.where(live, A, 1.0)
+        P = (caP[hi_c] - caP[lo_c])[:, keep_cols] / safe
+        L = (caL[hi_c] - caL[lo_c])[:, keep_cols] / safe
+        X = np.where(live, Z[:, None] - P, 0.0)
+        return Z, (X, D, np.where(live, L, 0.0))
+
+    def _features(self, nl, prep, jac):
+        alpha, C, beta, gamma = nl
+        Z, dec = prep
+        n = len(Z)
+        Zp = Z ** -alpha
+        F = np.empty((n, 3))
+        F[:, 0], F[:, 1] = 1.0, Zp
+        dF = np.zeros((n, 3, 4)) if jac else None
+        if jac:
+            dF[:, 1, 0] = -Zp * np.log(Z)
+        if dec is None:
+            F[:, 2] = 0.0
+            return (F, dF) if jac else F
+        X, D, ell = dec
+        x = C * np.exp(-gamma * ell) * X  # C * eta_k^-gamma * S_k(t)
+        logu = np.log1p(x)
+        ub = np.exp(-beta * logu)  # u^-beta
+        F[:, 2] = -np.einsum("nb,nb->n", 1.0 - ub, D)
+        if not jac:
+            return F
+        qD = ub * x / (1.0 + x) * D  # x * u^(-beta-1) * dLR
+        dF[:, 2, 1] = -beta * qD.sum(axis=1) / C
+        dF[:, 2, 2] = -np.einsum("nb,nb->n", ub * logu, D)
+        dF[:, 2, 3] = beta * np.einsum("nb,nb->n", qD, ell)
+        return F, dF
+
+    def _nl_box(self, curves: Sequence[Curve]):
+        peak = max(c.peak_lr for c in curves)
+        # C is scaled so that C * eta^(1-gamma) (the per-step response rate of G) spans 1e-4..1
+        g_mid = 0.5
+        c_lo, c_hi = 1e-4 / peak ** (1 - g_mid), 1.0 / peak ** (1 - g_mid)
+        return np.array([0.05, c_lo, 0.1, 0.05]), np.array([1.5, c_hi, 2.0, 0.95])
+
+    def _nl_bounds(self, curves: Sequence[Curve]):
+        lo, hi = super()._nl_bounds(curves)
+        lo[2], hi[3] = self.beta_min, 1.0
+        return lo, hi
