@@ -1,7 +1,99 @@
-"""placeholder, replaced below"""
+"""``cltk fit-scaling``: fit a loss-curve law on training curves and predict held-out curves."""
+from __future__ import annotations
+
+from pathlib import Path
+
 import click
+from rich.console import Console
+
+from analytics.errors import InputError
+from analytics.fit_scaling import run_fit_scaling
+from analytics.readers import read_curve
+from toolkit.laws import DEFAULT_LAW, LAWS
+from toolkit.schedules import parse
 
 
-@click.command("fit-scaling")
-def fit_scaling():
-    """Fit a loss-curve law."""
+class _MultiValueCommand(click.Command):
+    """Lets ``--predict A B C`` take several files, as the documented usage reads; click alone
+    would silently treat B and C as fit files."""
+
+    multi_value_options = ("--predict",)
+
+    def parse_args(self, ctx, args):
+        out, current = [], None
+        for a in args:
+            if a in self.multi_value_options:
+                current = a
+                continue
+            if a.startswith("-"):
+                current = None
+            elif current is not None:
+                out.append(current)
+            out.append(a)
+        return super().parse_args(ctx, out)
+
+
+def _schedules(specs: tuple[str, ...], files: list[str]) -> dict[str, object]:
+    out = {}
+    for item in specs:
+        match = next((f for f in files if item.startswith(f + "=")), None)
+        if match is None:
+            raise InputError(f"--schedule '{item}': expected FILE=SPEC with FILE one of the given curve files")
+        out[match] = parse(item[len(match) + 1:])
+    return out
+
+
+@click.command("fit-scaling", cls=_MultiValueCommand)
+@click.argument("fit_files", nargs=-1, required=True, metavar="FIT_FILE...")
+@click.option("--predict", "predict_files", multiple=True, metavar="FILE...",
+              help="Held-out curve files to predict (several may follow one --predict).")
+@click.option("--law", type=click.Choice(list(LAWS)), default=DEFAULT_LAW, show_default=True,
+              help="Loss-curve law to fit.")
+@click.option("--warmup-steps", type=click.IntRange(min=0), default=None,
+              help="Linear warmup from 0 before the first logged LR ends at this step "
+                   "(default: at the first logged step).")
+@click.option("--schedule", "schedules", multiple=True, metavar="FILE=SPEC",
+              help="Give FILE's LR history as a schedule spec instead of its lr column.")
+@click.option("--step-col", default=None, help="Step column name (default: step/_step/iter/...).")
+@click.option("--lr-col", default=None, help="LR column name (default: lr/learning_rate/train/lr/...).")
+@click.option("--loss-col", default=None, help="Loss column name (default: loss/train/loss/val/loss/...).")
+@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), required=True,
+              help="Output directory (metrics.json, law.json, predictions.csv, PNGs, report.html).")
+def fit_scaling(fit_files, predict_files, law, warmup_steps, schedules, step_col, lr_col, loss_col, out_dir):
+    """Fit a loss-curve law jointly on FIT_FILE... and predict the --predict curves.
+
+    Files: CSV, JSONL, W&B exports or TensorBoard event files/directories with step, lr and loss.
+    """
+    inputs = list(fit_files) + list(predict_files)
+    overlap = set(fit_files) & set(predict_files)
+    if overlap:
+        raise InputError(f"{sorted(overlap)[0]}: given both as a fit file and with --predict")
+    scheds = _schedules(schedules, inputs)
+    console = Console(stderr=True)
+
+    def read(p):
+        return read_curve(p, step_col=step_col, lr_col=lr_col, loss_col=loss_col, warmup_steps=warmup_steps,
+                          schedule=scheds.get(p))
+
+    fit, held = [read(p) for p in fit_files], [read(p) for p in predict_files]
+    with console.status(f"fitting the {law} law on {len(fit)} curve(s)") as status:
+        metrics = run_fit_scaling(fit, held, law, out_dir, progress=lambda msg: status.update(f"{law}: {msg}"))
+    _print(metrics, out_dir)
+
+
+def _print(metrics: dict, out_dir: Path) -> None:
+    from rich.table import Table
+
+    t = Table(title=f"{metrics['law']} law, fitted in {metrics['fit_seconds']:.2f} s")
+    for col in ("curve", "role", "R2", "PredE", "WorstE", "final true", "final pred"):
+        t.add_column(col, justify="left" if col in ("curve", "role") else "right")
+    for r in metrics["curves"]:
+        t.add_row(r["name"], r["role"], f"{r['r2']:.4f}", f"{r['pred_e']:.5f}", f"{r['worst_e']:.5f}",
+                  f"{r['final_loss_true']:.4f}", f"{r['final_loss_pred']:.4f}")
+    console = Console(width=110)
+    console.print(t)
+    if metrics["heldout"]:
+        h = metrics["heldout"]
+        console.print(f"held-out mean: R2 {h['r2']:.4f}  PredE {h['pred_e']:.5f}  WorstE {h['worst_e']:.5f}  "
+                      f"MAE {h['mae']:.5f}  RMSE {h['rmse']:.5f}")
+    console.print(f"wrote {out_dir / 'report.html'}")

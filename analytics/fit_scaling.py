@@ -1,0 +1,108 @@
+"""The fit-scaling job: fit a loss-curve law on some curves, predict others, write the outputs of
+the benchmark contract (DESIGN.md section 3): metrics.json, law.json, predictions.csv, PNG plots and
+report.html."""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Callable, Sequence
+
+import numpy as np
+import pandas as pd
+
+from analytics.errors import InputError
+from analytics.io import atomic_write_frame, atomic_write_json, atomic_write_text
+from analytics.metrics import curve_metrics, mean_metrics
+from analytics.report import Report, plt
+from toolkit.curves import Curve
+from toolkit.laws import LawError, LossLaw, get_law
+
+
+def trained_points(curve: Curve) -> tuple[Curve, int]:
+    """The curve without points logged before any LR area (e.g. the loss at step 0), which no law
+    can describe (S1 = 0); returns the curve and the number of points dropped."""
+    keep = np.cumsum(curve.lrs)[curve.steps] > 0
+    if keep.all():
+        return curve, 0
+    if not keep.any():
+        raise InputError(f"{curve.meta.get('source', curve.name)}: every loss point is logged before training "
+                         "starts (zero learning-rate area)")
+    return Curve(curve.name, curve.steps[keep], curve.loss[keep], curve.lrs, curve.meta), int((~keep).sum())
+
+
+def curve_figure(curve: Curve, pred: np.ndarray, role: str):
+    """Loss (markers) with the law's prediction (line) above, the LR schedule below."""
+    fig, (ax, ax_lr) = plt.subplots(2, 1, figsize=(7, 4.8), sharex=True, gridspec_kw={"height_ratios": [3, 1]})
+    ax.plot(curve.steps, curve.loss, "o", ms=2.5, color="0.35", label="logged loss")
+    ax.plot(curve.steps, pred, "-", color="C3" if role == "heldout" else "C0", label=f"law ({role})")
+    ax.set_ylabel("loss")
+    ax.set_title(curve.name)
+    ax.legend(frameon=False)
+    ax_lr.plot(np.arange(len(curve.lrs)), curve.lrs, color="C2")
+    ax_lr.set_ylabel("lr")
+    ax_lr.set_xlabel("step")
+    fig.tight_layout()
+    return fig
+
+
+def run_fit_scaling(fit_curves: Sequence[Curve], heldout_curves: Sequence[Curve], law: str | LossLaw,
+                    out_dir: str | Path, progress: Callable[[str], None] | None = None) -> dict:
+    """Fit ``law`` jointly on ``fit_curves``, predict every curve, write all outputs to ``out_dir``
+    and return the metrics dict of the benchmark contract."""
+    out_dir = Path(out_dir)
+    law = get_law(law) if isinstance(law, str) else law
+    dropped = {}
+    fit_curves, heldout_curves = [list(map(trained_points, cs)) for cs in (fit_curves, heldout_curves)]
+    for c, n in fit_curves + heldout_curves:
+        if n:
+            dropped[c.name] = n
+    fit_curves = [c for c, _ in fit_curves]
+    heldout_curves = [c for c, _ in heldout_curves]
+    names = [c.name for c in fit_curves + heldout_curves]
+    if len(set(names)) != len(names):
+        raise InputError(f"curve names must be unique, got {names}")
+    try:
+        law.fit(fit_curves, progress=progress)
+    except LawError as e:
+        raise InputError(str(e)) from None
+
+    rows, frames, report_figs = [], [], []
+    for role, curves in (("fit", fit_curves), ("heldout", heldout_curves)):
+        for c in curves:
+            pred = law.predict(c)
+            m = curve_metrics(c.loss, pred)
+            rows.append({"name": c.name, "role": role, **m, "final_loss_true": float(c.loss[-1]),
+                         "final_loss_pred": float(pred[-1])})
+            frames.append(pd.DataFrame({"curve": c.name, "role": role, "step": c.steps, "lr": c.lrs[c.steps],
+                                        "loss": c.loss, "pred": pred}))
+            report_figs.append((c, pred, role))
+    metrics = {"law": law.name, "params": law.params_, "fit_seconds": float(law.fit_info_["seconds"]),
+               "curves": rows,
+               "heldout": mean_metrics([r for r in rows if r["role"] == "heldout"]),
+               "fit": mean_metrics([r for r in rows if r["role"] == "fit"]),
+               "points_dropped_before_training": dropped}
+    atomic_write_json(out_dir / "metrics.json", metrics)
+    atomic_write_text(out_dir / "law.json", law.to_json())
+    atomic_write_frame(out_dir / "predictions.csv", pd.concat(frames, ignore_index=True))
+    _report(law, metrics, report_figs, out_dir)
+    return metrics
+
+
+def _report(law: LossLaw, metrics: dict, figs, out_dir: Path) -> None:
+    rep = Report(f"cltk fit-scaling: {law.name} law")
+    rep.text(f"Fitted jointly on {len(law.fit_info_['curves'])} curve(s) ({', '.join(law.fit_info_['curves'])}) "
+             f"in {metrics['fit_seconds']:.2f} s: Sobol screening with variable projection, then robust "
+             f"least squares (Huber, delta = {law.huber_delta:g}) on log residuals. {law.__doc__.strip()}")
+    rep.heading("Parameters").table([{"parameter": k, "value": v} for k, v in law.params_.items()])
+    rep.heading("Metrics per curve")
+    cols = ["name", "role", "r2", "mae", "rmse", "pred_e", "worst_e", "final_loss_true", "final_loss_pred"]
+    rep.table(metrics["curves"], cols)
+    for key in ("fit", "heldout"):
+        if metrics[key]:
+            rep.text(f"Mean over {key} curves: " + ", ".join(f"{k} = {v:.5g}" for k, v in metrics[key].items()))
+    if metrics["points_dropped_before_training"]:
+        rep.text(f"Points logged before any LR area were left out: {metrics['points_dropped_before_training']}")
+    rep.heading("Curves")
+    for c, pred, role in figs:
+        safe = "".join(ch if ch.isalnum() or ch in "-_" else "_" for ch in c.name)
+        rep.figure(curve_figure(c, pred, role), f"curve_{safe}", f"{c.name} ({role})")
+    rep.write(out_dir)
