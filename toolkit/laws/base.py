@@ -70,8 +70,9 @@ class LossLaw:
 
     def _nl_bounds(self, curves: Sequence[Curve]) -> tuple[np.ndarray, np.ndarray]:
         """Hard bounds (natural units) of the nonlinear parameters during refinement."""
-        n = len(self.nl_names)
-        return np.full(n, -np.inf), np.full(n, np.inf)
+        # default: the domain of each transform, (0, inf) for "log" and (0, 1) for "log1m"
+        return (np.zeros(len(self.nl_names)),
+                np.array([1.0 if t == "log1m" else np.inf for t in self.nl_transforms]))
 
     # --- public API -----------------------------------------------------------------------------
     @property
@@ -81,6 +82,11 @@ class LossLaw:
     def fit(self, curves: Sequence[Curve], progress: Callable[[str], None] | None = None) -> "LossLaw":
         """Fit the law jointly on ``curves`` (a list of :class:`toolkit.curves.Curve`); returns self."""
         curves = self._validate(curves)
+        # screening visits extreme corners where powers overflow; such candidates are discarded
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+            return self._fit(curves, progress)
+
+    def _fit(self, curves: list[Curve], progress) -> "LossLaw":
         t0 = time.perf_counter()
         y = np.concatenate([c.loss for c in curves])
         preps = [self._prepare(c, c.steps) for c in curves]
@@ -126,11 +132,9 @@ class LossLaw:
 
         # 2. refinement: robust least squares on log residuals from the best starts
         blo, bhi = self._nl_bounds(curves)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            bounds = (np.nan_to_num(self._to_unconstrained(blo[free], free), nan=-np.inf, posinf=np.inf,
-                                    neginf=-np.inf),
-                      np.nan_to_num(self._to_unconstrained(bhi[free], free), nan=np.inf, posinf=np.inf,
-                                    neginf=-np.inf))
+        with np.errstate(divide="ignore"):
+            z1, z2 = self._to_unconstrained(blo[free], free), self._to_unconstrained(bhi[free], free)
+        bounds = (np.minimum(z1, z2), np.maximum(z1, z2))  # "log1m" reverses the order
         best = None
         for k, (_, nl_free, lin) in enumerate(scored[: self.n_refine]):
             res = self._refine(y, feats, full_nl, free, nl_free, lin, bounds)
