@@ -3,8 +3,8 @@ the benchmark contract (DESIGN.md section 3): metrics.json, law.json, prediction
 report.html."""
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Callable, Sequence
 
 import numpy as np
 import pandas as pd

@@ -75,7 +75,7 @@ def _read_tensorboard(path: Path) -> _Rows:
 
     try:
         df = SummaryReader(str(path), extra_columns={"wall_time"}).scalars
-    except Exception as e:  # tbparse raises several types for corrupt files
+    except Exception as e:  # noqa: BLE001 - tbparse raises many types for corrupt files
         raise InputError(f"{path}: not a readable TensorBoard event file ({e})") from None
     if df is None or len(df) == 0:
         raise InputError(f"{path}: no scalar summaries in the TensorBoard events")

@@ -10,9 +10,9 @@ from pathlib import Path
 import matplotlib
 
 matplotlib.use("Agg")  # reports are written headless
-import matplotlib.pyplot as plt  # noqa: E402
+import matplotlib.pyplot as plt
 
-from analytics.io import atomic_write_bytes, atomic_write_text  # noqa: E402
+from analytics.io import atomic_write_bytes, atomic_write_text
 
 _CSS = """body{font-family:system-ui,sans-serif;max-width:1100px;margin:2em auto;padding:0 1em;color:#222}
 table{border-collapse:collapse;margin:1em 0;font-size:14px}td,th{border:1px solid #ccc;padding:3px 8px;
@@ -34,19 +34,19 @@ class Report:
         self._parts: list[str] = []
         self._pngs: dict[str, bytes] = {}
 
-    def heading(self, text: str) -> "Report":
+    def heading(self, text: str) -> Report:
         self._parts.append(f"<h2>{html.escape(text)}</h2>")
         return self
 
-    def text(self, text: str) -> "Report":
+    def text(self, text: str) -> Report:
         self._parts.append(f"<p>{html.escape(text)}</p>")
         return self
 
-    def code(self, text: str) -> "Report":
+    def code(self, text: str) -> Report:
         self._parts.append(f"<pre>{html.escape(text)}</pre>")
         return self
 
-    def table(self, rows: list[dict], columns: list[str] | None = None) -> "Report":
+    def table(self, rows: list[dict], columns: list[str] | None = None) -> Report:
         """A table from a list of dicts (or a pandas DataFrame's ``to_dict('records')``)."""
         if not rows:
             return self
@@ -56,7 +56,7 @@ class Report:
         self._parts.append(f"<table><tr>{head}</tr>{body}</table>")
         return self
 
-    def figure(self, fig, name: str, caption: str = "") -> "Report":
+    def figure(self, fig, name: str, caption: str = "") -> Report:
         """Embed a matplotlib figure (and save it as ``name``.png beside the report); closes it."""
         buf = io.BytesIO()
         fig.savefig(buf, format="png", dpi=110, bbox_inches="tight")

@@ -67,7 +67,7 @@ def fit_scaling(fit_files, predict_files, law, warmup_steps, schedules, step_col
     inputs = list(fit_files) + list(predict_files)
     overlap = set(fit_files) & set(predict_files)
     if overlap:
-        raise InputError(f"{sorted(overlap)[0]}: given both as a fit file and with --predict")
+        raise InputError(f"{min(overlap)}: given both as a fit file and with --predict")
     scheds = _schedules(schedules, inputs)
     console = Console(stderr=True)
 

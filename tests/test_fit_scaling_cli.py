@@ -66,3 +66,40 @@ def test_demo_writes_reports(tmp_path):
     m = json.loads((tmp_path / "metrics.json").read_text())
     fit = next(v for k, v in m.items() if k.startswith("Loss-curve laws"))
     assert fit["multipower_heldout_pred_e"] < 1.5e-3
+
+
+def test_other_shapes_work_unchanged(tmp_path):
+    """50k steps, warmup 300, peak 3e-3, logged every 50 with W&B column names and a resumed
+    stretch (duplicate steps): the same command fits and predicts within the noise level."""
+    import numpy as np
+
+    from toolkit.curves import Curve
+    from toolkit.laws import MultiPowerLaw
+    from toolkit.schedules import parse
+
+    truth = MultiPowerLaw()
+    truth.params_ = {"L0": 2.2, "A": 2.0, "B": 50.0, "alpha": 0.5, "C": 1.0, "beta": 0.6, "gamma": 0.5}
+    peak, n, w = 3e-3, 50000, 300
+    specs = {"cos": f"cosine:peak={peak},steps={n},final=0,warmup={w}",
+             "const": f"warmup:peak={peak},steps={w} + constant:lr={peak}",
+             "two": f"twostage:peak={peak},low=3e-4,switch=30000,steps={n},warmup={w}",
+             "wsd": f"wsd:peak={peak},steps={n},decay=0.2,shape=linear,final=0,warmup={w}"}
+    steps = np.arange(350, n, 50)
+    rng = np.random.default_rng(1)
+    paths = {}
+    for name, spec in specs.items():
+        s = parse(spec)
+        y = truth.predict(Curve.from_schedule(name, s, steps)) * (1 + 1e-3 * rng.standard_normal(len(steps)))
+        lr = s(steps)
+        rows = [f"{a},{b:.17g},{c:.17g}" for a, b, c in zip(steps, lr, y)]
+        # a resume at step 20000 re-logs 20000..20950 (with the same values) before moving on
+        i = int(np.searchsorted(steps, 20000))
+        rows = rows[: i + 20] + rows[i: i + 20] + rows[i + 20:]
+        paths[name] = tmp_path / f"{name}.csv"
+        paths[name].write_text("_step,train/lr,val/loss\n" + "\n".join(rows) + "\n")
+    r = CliRunner().invoke(cli, ["fit-scaling", str(paths["cos"]), str(paths["const"]), str(paths["two"]),
+                                 "--predict", str(paths["wsd"]), "--warmup-steps", str(w),
+                                 "--out", str(tmp_path / "o")])
+    assert r.exit_code == 0, r.output
+    m = json.loads((tmp_path / "o" / "metrics.json").read_text())
+    assert m["heldout"]["pred_e"] < 1.5e-3 and m["heldout"]["r2"] > 0.99

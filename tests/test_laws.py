@@ -61,7 +61,7 @@ def test_analytic_jacobian_matches_finite_differences(law_cls):
     c = Curve.from_schedule("c", parse(SPECS["cosine"]), STEPS[::10])
     prep = law._prepare(c, c.steps)
     nl = np.array([0.45, 2.0, 0.55, 0.5]) if law_cls is MultiPowerLaw else np.array([0.45, 0.995])
-    F, dF = law._features(nl, prep, True)
+    _, dF = law._features(nl, prep, True)
     for i in range(len(nl)):
         h = 1e-6 * nl[i]
         up, dn = nl.copy(), nl.copy()

@@ -32,10 +32,12 @@ def test_two_stage_join_and_spec_roundtrip():
     s = S.parse("warmup:peak=3e-4,steps=100 + constant:lr=3e-4,steps=900 + constant:lr=9e-5")
     lr = s.render(2000)
     assert lr[99] == pytest.approx(3e-4 * 99 / 100) and lr[500] == 3e-4 and lr[1500] == 9e-5
-    for spec in ["cosine:peak=0.001,steps=500,final=0,warmup=10", "wsd:peak=1,steps=100,decay=0.3,shape=sqrt,"
-                 "final=0,warmup=0", "twostage:peak=1,low=0.1,switch=50,steps=100,warmup=5",
-                 "invsqrt:peak=1,warmup=10,timescale=10", "rewarm:start=0.1,peak=1,warmup=10,steps=100,final=0,"
-                 "shape=cosine", "wsds:peak=1,budgets=100/200,decay=0.2,shape=linear,final=0,warmup=10"]:
+    for spec in ["cosine:peak=0.001,steps=500,final=0,warmup=10",
+                 "wsd:peak=1,steps=100,decay=0.3,shape=sqrt,final=0,warmup=0",
+                 "twostage:peak=1,low=0.1,switch=50,steps=100,warmup=5",
+                 "invsqrt:peak=1,warmup=10,timescale=10",
+                 "rewarm:start=0.1,peak=1,warmup=10,steps=100,final=0,shape=cosine",
+                 "wsds:peak=1,budgets=100/200,decay=0.2,shape=linear,final=0,warmup=10"]:
         a = S.parse(spec)
         b = S.parse(a.to_spec())
         assert np.array_equal(a.render(300), b.render(300))
@@ -56,8 +58,8 @@ def test_areas_match_direct_sums():
     s1 = forward_area(lr)
     assert s1[-1] == pytest.approx(sum(lr))
     assert s1[200] == pytest.approx(sum(lr[:201]))
-    from toolkit.laws import MomentumLaw
     from toolkit.curves import Curve
+    from toolkit.laws import MomentumLaw
 
     lam = 0.99
     prep = MomentumLaw()._prepare(Curve("c", [499], [1.0], lr), np.arange(1, 500))

@@ -13,7 +13,7 @@ import numpy as np
 
 from toolkit.schedules import Schedule
 
-__all__ = ["Curve", "lr_history_from_log", "forward_area", "warmup_end"]
+__all__ = ["Curve", "forward_area", "lr_history_from_log", "warmup_end"]
 
 
 @dataclasses.dataclass
@@ -43,7 +43,7 @@ class Curve:
         self.lrs = self.lrs[: self.steps[-1] + 1]
 
     @classmethod
-    def from_schedule(cls, name: str, schedule: Schedule, steps, loss=None, meta=None) -> "Curve":
+    def from_schedule(cls, name: str, schedule: Schedule, steps, loss=None, meta=None) -> Curve:
         """A curve whose LR history is rendered from ``schedule`` (loss NaN when not given)."""
         steps = np.asarray(steps, dtype=np.int64)
         loss = np.full(len(steps), np.nan) if loss is None else loss

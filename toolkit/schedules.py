@@ -18,13 +18,25 @@ from __future__ import annotations
 
 import dataclasses
 import re
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
 
 __all__ = [
-    "Schedule", "ScheduleError", "constant", "linear", "cosine", "warmup", "wsd", "two_stage",
-    "inverse_sqrt", "rewarm", "wsd_s", "join", "parse", "COOLDOWN_SHAPES",
+    "COOLDOWN_SHAPES",
+    "Schedule",
+    "ScheduleError",
+    "constant",
+    "cosine",
+    "inverse_sqrt",
+    "join",
+    "linear",
+    "parse",
+    "rewarm",
+    "two_stage",
+    "warmup",
+    "wsd",
+    "wsd_s",
 ]
 
 COOLDOWN_SHAPES = ("linear", "sqrt", "exp", "cosine")
@@ -115,7 +127,7 @@ def cosine(peak: float, steps: int, final: float = 0.0, warmup: int = 0) -> Sche
     _check(steps > warmup >= 0, f"cosine: need steps > warmup >= 0, got steps={steps}, warmup={warmup}")
     _check(peak > 0 and 0 <= final <= peak, f"cosine: need 0 <= final <= peak and peak > 0 (peak={peak})")
     shape = _cooldown("cosine", peak, final)
-    body = lambda s: shape(np.clip(s / (steps - warmup), 0.0, 1.0))  # noqa: E731
+    body = lambda s: shape(np.clip(s / (steps - warmup), 0.0, 1.0))
     return Schedule(_with_warmup(body, peak, warmup), steps,
                     "cosine:" + _fmt(peak=float(peak), steps=steps, final=float(final), warmup=warmup))
 
@@ -125,17 +137,17 @@ def wsd(peak: float, steps: int, decay: float = 0.2, shape: str = "linear", fina
     """Warmup-stable-decay: ``peak`` until the last ``decay`` fraction (or step count if > 1) of
     training, then a cooldown of the given shape to ``final`` (Hägele et al. 2024; Hu et al. 2024,
     MiniCPM Sec. 4)."""
-    n_decay = int(round(decay * steps)) if decay <= 1 else int(decay)
+    n_decay = round(decay * steps) if decay <= 1 else int(decay)
     _check(0 <= n_decay <= steps - warmup and warmup >= 0,
            f"wsd: decay={decay} does not fit in steps={steps} after warmup={warmup}")
     _check(peak > 0 and 0 <= final <= peak, f"wsd: need 0 <= final <= peak and peak > 0 (peak={peak})")
     cool = _cooldown(shape, peak, final)
     start = steps - n_decay
     if n_decay == 0:
-        fn = lambda s: np.full_like(s, peak, dtype=np.float64)  # noqa: E731
+        fn = lambda s: np.full_like(s, peak, dtype=np.float64)
     else:
-        fn = lambda s: np.where(s < start, peak, cool(np.clip((s - start) / n_decay, 0.0, 1.0)))  # noqa: E731
-    full = lambda s: np.where(s < warmup, peak * s / max(warmup, 1), fn(s))  # noqa: E731
+        fn = lambda s: np.where(s < start, peak, cool(np.clip((s - start) / n_decay, 0.0, 1.0)))
+    full = lambda s: np.where(s < warmup, peak * s / max(warmup, 1), fn(s))
     return Schedule(full, steps, "wsd:" + _fmt(peak=float(peak), steps=steps, decay=float(decay), shape=shape,
                                                final=float(final), warmup=warmup))
 
@@ -144,7 +156,7 @@ def two_stage(peak: float, low: float, switch: int, steps: int, warmup: int = 0)
     """``peak`` until step ``switch``, then ``low`` (the "wsdcon" runs of Luo et al. 2025)."""
     _check(warmup <= switch <= steps, f"two_stage: need warmup <= switch <= steps (switch={switch})")
     _check(peak > 0 and low >= 0, "two_stage: need peak > 0 and low >= 0")
-    body = lambda s: np.where(s < switch - warmup, peak, low)  # noqa: E731
+    body = lambda s: np.where(s < switch - warmup, peak, low)
     return Schedule(_with_warmup(body, peak, warmup), steps,
                     "twostage:" + _fmt(peak=float(peak), low=float(low), switch=switch, steps=steps,
                                        warmup=warmup))
@@ -154,7 +166,7 @@ def inverse_sqrt(peak: float, warmup: int, timescale: int | None = None, steps: 
     """Budget-free "infinite" schedule: warmup then ``peak * sqrt(tau / (tau + s))``."""
     _check(peak > 0 and warmup >= 0, "invsqrt: need peak > 0 and warmup >= 0")
     tau = float(timescale or max(warmup, 1))
-    body = lambda s: peak * np.sqrt(tau / (tau + s))  # noqa: E731
+    body = lambda s: peak * np.sqrt(tau / (tau + s))
     return Schedule(_with_warmup(body, peak, warmup), steps,
                     "invsqrt:" + _fmt(peak=float(peak), warmup=warmup, timescale=int(tau))
                     + (f",steps={steps}" if steps else ""))
@@ -166,7 +178,7 @@ def rewarm(start: float, peak: float, warmup: int, steps: int, final: float = 0.
     steps, then decay (cosine or a WSD cooldown shape) to ``final`` at ``steps`` (Ibrahim et al. 2024)."""
     _check(steps > warmup >= 0, f"rewarm: need steps > warmup >= 0 (steps={steps}, warmup={warmup})")
     cool = _cooldown(shape, peak, final)
-    fn = lambda s: np.where(s < warmup, start + (peak - start) * s / max(warmup, 1),  # noqa: E731
+    fn = lambda s: np.where(s < warmup, start + (peak - start) * s / max(warmup, 1),
                             cool(np.clip((s - warmup) / (steps - warmup), 0.0, 1.0)))
     return Schedule(fn, steps, "rewarm:" + _fmt(start=float(start), peak=float(peak), warmup=warmup,
                                                 steps=steps, final=float(final), shape=shape))

@@ -20,5 +20,14 @@ def load_law(text: str) -> LossLaw:
     return LossLaw.from_json(text)
 
 
-__all__ = ["LAWS", "DEFAULT_LAW", "get_law", "load_law", "LawError", "LossLaw", "MomentumLaw",
-           "MultiPowerLaw", "FORMAT_VERSION"]
+__all__ = [
+    "DEFAULT_LAW",
+    "FORMAT_VERSION",
+    "LAWS",
+    "LawError",
+    "LossLaw",
+    "MomentumLaw",
+    "MultiPowerLaw",
+    "get_law",
+    "load_law",
+]

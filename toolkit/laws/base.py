@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import json
 import time
-from typing import Callable, Sequence
+from collections.abc import Callable, Sequence
 
 import numpy as np
 from scipy.optimize import least_squares, nnls
@@ -79,14 +79,14 @@ class LossLaw:
     def param_names(self) -> tuple[str, ...]:
         return self.lin_names + self.nl_names
 
-    def fit(self, curves: Sequence[Curve], progress: Callable[[str], None] | None = None) -> "LossLaw":
+    def fit(self, curves: Sequence[Curve], progress: Callable[[str], None] | None = None) -> LossLaw:
         """Fit the law jointly on ``curves`` (a list of :class:`toolkit.curves.Curve`); returns self."""
         curves = self._validate(curves)
         # screening visits extreme corners where powers overflow; such candidates are discarded
         with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
             return self._fit(curves, progress)
 
-    def _fit(self, curves: list[Curve], progress) -> "LossLaw":
+    def _fit(self, curves: list[Curve], progress) -> LossLaw:
         t0 = time.perf_counter()
         y = np.concatenate([c.loss for c in curves])
         preps = [self._prepare(c, c.steps) for c in curves]
@@ -147,7 +147,7 @@ class LossLaw:
         nl = full_nl(self._from_unconstrained(best.x[n_lin:], free))
         self.params_ = {**dict(zip(self.lin_names, lin.tolist())), **dict(zip(self.nl_names, nl.tolist()))}
         self.fit_info_ = {"seconds": time.perf_counter() - t0, "cost": float(best.cost), "nfev": int(best.nfev),
-                          "n_points": int(len(y)), "curves": [c.name for c in curves],
+                          "n_points": len(y), "curves": [c.name for c in curves],
                           "status": best.message, "fixed": dict(self.fixed)}
         return self
 
@@ -174,7 +174,7 @@ class LossLaw:
                            "fit_info": getattr(self, "fit_info_", {})}, indent=2)
 
     @classmethod
-    def from_json(cls, text: str) -> "LossLaw":
+    def from_json(cls, text: str) -> LossLaw:
         from toolkit.laws import get_law  # the registry lives in the package
 
         try:

@@ -10,7 +10,7 @@ too), so a fit costs O(steps) per evaluation. Annealing terms start after warmup
 """
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 from scipy.signal import lfilter

@@ -15,7 +15,7 @@ midpoint rule whose error is checked against the exact O(points x steps) sum in 
 """
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 
