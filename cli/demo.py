@@ -18,6 +18,9 @@ SECTIONS = [
     ("Deep linear networks (cltk simulate dln)", "analytics.dln_experiments", "demo_section"),
     ("Schedules in the NQM and river valley; power-law rehearsal (cltk simulate)",
      "analytics.schedule_models", "demo_section"),
+    ("Theory-guided schedule selection (cltk select-schedule)", "analytics.selection_demo", "demo_section"),
+    ("Small-transformer proxy (cltk proxy)", "analytics.proxy_demo", "demo_section"),
+    ("Proxies validate the theory (cltk validate)", "analytics.validate_demo", "demo_section"),
 ]
 
 

@@ -36,13 +36,20 @@ def cli():
     """
 
 
-def _register():
-    from cli.demo import demo
-    from cli.fit_scaling import fit_scaling
-    from cli.simulate import simulate
+# (module, attribute) of each top-level command; a capability whose module is not present yet is skipped
+_COMMANDS = [("cli.demo", "demo"), ("cli.fit_scaling", "fit_scaling"), ("cli.simulate", "simulate"),
+             ("cli.select_schedule", "select_schedule"), ("cli.proxy", "proxy"), ("cli.validate", "validate")]
 
-    for cmd in (demo, fit_scaling, simulate):
-        cli.add_command(cmd)
+
+def _register():
+    import importlib
+
+    for mod, attr in _COMMANDS:
+        try:
+            cli.add_command(getattr(importlib.import_module(mod), attr))
+        except ModuleNotFoundError as e:
+            if e.name != mod:
+                raise
 
 
 _register()
