@@ -1,0 +1,103 @@
+"""Helpers shared by the schedule-model experiments (NQM, river valley, rehearsal): schedule specs
+(with a ``cyclic:`` form), confidence intervals, curve files and plots."""
+from __future__ import annotations
+
+import math
+import re
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from analytics.errors import InputError
+from analytics.io import atomic_write_frame
+from toolkit import schedules
+from toolkit.curves import Curve
+from toolkit.river_valley import cyclic_cosine
+
+
+def parse_schedule(spec: str) -> schedules.Schedule:
+    """``toolkit.schedules.parse`` plus ``cyclic:peak=..,steps=..,cycles=..,final=..,warmup=..``
+    (cosine with warm restarts, Loshchilov & Hutter 2017, Eq. 5)."""
+    text = spec.strip()
+    if text.lower().startswith("cyclic:") and "+" not in text:
+        kw = {"peak": None, "steps": None, "cycles": "4", "final": "0", "warmup": "0"}
+        for item in filter(None, (a.strip() for a in text.split(":", 1)[1].split(","))):
+            key, eq, val = item.partition("=")
+            if not eq or key.strip() not in kw:
+                raise schedules.ScheduleError(f"schedule 'cyclic': unknown or malformed argument '{item}' "
+                                              f"(arguments: {', '.join(kw)})")
+            kw[key.strip()] = val.strip()
+        if kw["peak"] is None or kw["steps"] is None:
+            raise schedules.ScheduleError("schedule 'cyclic': needs peak and steps")
+        try:
+            return cyclic_cosine(float(kw["peak"]), int(float(kw["steps"])), int(float(kw["cycles"])),
+                                 float(kw["final"]), int(float(kw["warmup"])))
+        except ValueError as e:
+            raise schedules.ScheduleError(f"schedule 'cyclic': {e}") from None
+    return schedules.parse(text)
+
+
+def schedule_names(specs: list[str]) -> list[str]:
+    """Short unique names from the specs' kinds: cosine, wsd, wsd_2, ..."""
+    names, seen = [], {}
+    for s in specs:
+        kind = re.sub(r"[^a-z0-9]+", "", s.split(":", 1)[0].lower()) or "schedule"
+        if "+" in s:
+            kind = "joined"
+        seen[kind] = seen.get(kind, 0) + 1
+        names.append(kind if seen[kind] == 1 else f"{kind}_{seen[kind]}")
+    return names
+
+
+def render_schedules(specs: list[str], steps: int | None, option: str = "--schedule"):
+    """Parse specs and render them on a common number of steps (``steps`` or the longest schedule)."""
+    if not specs:
+        raise InputError(f"{option}: give at least one schedule spec")
+    scheds = [parse_schedule(s) for s in specs]
+    if steps is None:
+        lengths = [s.steps for s in scheds if s.steps]
+        if not lengths:
+            raise InputError(f"{option}: no schedule has a length (steps=...); give --steps")
+        steps = max(lengths)
+    if steps < 2:
+        raise InputError(f"--steps: need at least 2 steps, got {steps}")
+    lrs = np.stack([s.render(steps) for s in scheds])
+    if not np.all(np.isfinite(lrs)) or np.any(lrs < 0):
+        raise InputError(f"{option}: a schedule renders negative or non-finite learning rates")
+    return scheds, schedule_names([s.spec for s in scheds]), lrs, int(steps)
+
+
+def ci95(values, axis=-1) -> tuple[np.ndarray, np.ndarray]:
+    """Mean and half-width of the 95% Student-t confidence interval over ``axis`` (seeds)."""
+    v = np.asarray(values, dtype=np.float64)
+    n = v.shape[axis]
+    mean = v.mean(axis)
+    if n < 2:
+        return mean, np.full_like(mean, np.nan)
+    half = stats.t.ppf(0.975, n - 1) * v.std(axis, ddof=1) / math.sqrt(n)
+    return mean, half
+
+
+def write_curves(out_dir: Path, curves: list[Curve]) -> Path:
+    """``curves.csv`` (columns curve, step, lr, loss: one block per curve) and ``curves/NAME.csv``
+    (step, lr, loss: one file per curve, the readers' single-curve format for ``cltk fit-scaling``)."""
+    frames = []
+    for c in curves:
+        f = c.to_frame()
+        atomic_write_frame(out_dir / "curves" / f"{c.name}.csv", f)
+        frames.append(f.assign(curve=c.name)[["curve", "step", "lr", "loss"]])
+    return atomic_write_frame(out_dir / "curves.csv", pd.concat(frames, ignore_index=True))
+
+
+def finite(x) -> float | None:
+    """A JSON-safe float (None for NaN / inf)."""
+    x = float(x)
+    return x if math.isfinite(x) else None
+
+
+def check_positive(name: str, value, allow_zero: bool = False):
+    ok = value >= 0 if allow_zero else value > 0
+    if not ok or not math.isfinite(value):
+        raise InputError(f"{name}: must be {'>= 0' if allow_zero else '> 0'}, got {value}")
