@@ -32,6 +32,7 @@ __all__ = [
     "join",
     "linear",
     "parse",
+    "piecewise",
     "rewarm",
     "two_stage",
     "warmup",
@@ -184,6 +185,17 @@ def rewarm(start: float, peak: float, warmup: int, steps: int, final: float = 0.
                                                 steps=steps, final=float(final), shape=shape))
 
 
+def piecewise(at: list[int], lr: list[float]) -> Schedule:
+    """Piecewise-linear schedule through the points ``(at[i], lr[i])``, held after the last one
+    (the form of the free schedules found by :mod:`toolkit.selection`)."""
+    at_a, lr_a = np.asarray(at, dtype=np.float64), np.asarray(lr, dtype=np.float64)
+    _check(len(at_a) == len(lr_a) >= 1, "piecewise: 'at' and 'lr' need the same number (>= 1) of values")
+    _check(bool(np.all(np.diff(at_a) > 0)) and at_a[0] >= 0, "piecewise: 'at' steps must increase from >= 0")
+    _check(bool(np.all(lr_a >= 0)), "piecewise: learning rates must be >= 0")
+    spec = "piecewise:at=" + "/".join(str(int(a)) for a in at_a) + ",lr=" + "/".join(f"{v:.6g}" for v in lr_a)
+    return Schedule(lambda s: np.interp(s, at_a, lr_a), int(at_a[-1]) + 1, spec)
+
+
 def join(*parts: Schedule) -> Schedule:
     """Concatenate finite schedules; each part sees its own local step (the last part runs on)."""
     _check(len(parts) > 0, "join: need at least one schedule")
@@ -222,7 +234,7 @@ def wsd_s(peak: float, budgets: list[int], decay: float = 0.1, shape: str = "lin
                                                          warmup=warmup))
 
 
-_FACTORIES: dict[str, tuple[Callable[..., Schedule], dict[str, type]]] = {
+_FACTORIES: dict[str, tuple[Callable[..., Schedule], dict]] = {
     "constant": (constant, {"lr": float, "steps": int}),
     "linear": (linear, {"start": float, "end": float, "steps": int}),
     "warmup": (warmup, {"peak": float, "steps": int}),
@@ -232,6 +244,7 @@ _FACTORIES: dict[str, tuple[Callable[..., Schedule], dict[str, type]]] = {
     "invsqrt": (inverse_sqrt, {"peak": float, "warmup": int, "timescale": int, "steps": int}),
     "rewarm": (rewarm, {"start": float, "peak": float, "warmup": int, "steps": int, "final": float,
                         "shape": str}),
+    "piecewise": (piecewise, {"at": list, "lr": "floats"}),
     "wsds": (wsd_s, {"peak": float, "budgets": list, "decay": float, "shape": str, "final": float,
                      "warmup": int}),
 }
@@ -254,12 +267,15 @@ def _parse_one(text: str) -> Schedule:
         try:
             if types[key] is list:
                 kwargs[key] = [int(float(v)) for v in val.split("/")]
+            elif types[key] == "floats":
+                kwargs[key] = [float(v) for v in val.split("/")]
             elif types[key] is int:
                 kwargs[key] = int(float(val))
             else:
                 kwargs[key] = types[key](val.strip())
         except ValueError:
-            raise ScheduleError(f"schedule '{name}': argument {key}='{val}' is not a valid {types[key].__name__}")
+            kind = getattr(types[key], "__name__", str(types[key]))
+            raise ScheduleError(f"schedule '{name}': argument {key}='{val}' is not a valid {kind}") from None
     try:
         return factory(**kwargs)
     except TypeError as e:  # a required argument is missing

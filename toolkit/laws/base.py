@@ -86,8 +86,8 @@ class LossLaw:
         with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
             return self._fit(curves, progress)
 
-    def _fit(self, curves: list[Curve], progress) -> LossLaw:
-        t0 = time.perf_counter()
+    def _problem(self, curves: list[Curve]):
+        """The joint least-squares problem: targets, stacked features, free parameters, bounds."""
         y = np.concatenate([c.loss for c in curves])
         preps = [self._prepare(c, c.steps) for c in curves]
         free = [i for i, n in enumerate(self.nl_names) if n not in self.fixed]
@@ -103,6 +103,22 @@ class LossLaw:
             if not jac:
                 return np.concatenate(out)
             return np.concatenate([o[0] for o in out]), np.concatenate([o[1] for o in out])
+
+        blo, bhi = self._nl_bounds(curves)
+        with np.errstate(divide="ignore"):
+            z1, z2 = self._to_unconstrained(blo[free], free), self._to_unconstrained(bhi[free], free)
+        bounds = (np.minimum(z1, z2), np.maximum(z1, z2))  # "log1m" reverses the order
+        return y, feats, full_nl, free, bounds
+
+    def _set_params(self, x, full_nl, free) -> dict:
+        n_lin = len(self.lin_names)
+        lin = np.exp(x[:n_lin])
+        nl = full_nl(self._from_unconstrained(x[n_lin:], free))
+        return {**dict(zip(self.lin_names, lin.tolist())), **dict(zip(self.nl_names, nl.tolist()))}
+
+    def _fit(self, curves: list[Curve], progress) -> LossLaw:
+        t0 = time.perf_counter()
+        y, feats, full_nl, free, bounds = self._problem(curves)
 
         # 1. screening: variable projection over a Sobol design in the data-scaled box
         lo, hi = self._nl_box(curves)
@@ -131,10 +147,6 @@ class LossLaw:
             progress(f"screened {len(cand)} starting points")
 
         # 2. refinement: robust least squares on log residuals from the best starts
-        blo, bhi = self._nl_bounds(curves)
-        with np.errstate(divide="ignore"):
-            z1, z2 = self._to_unconstrained(blo[free], free), self._to_unconstrained(bhi[free], free)
-        bounds = (np.minimum(z1, z2), np.maximum(z1, z2))  # "log1m" reverses the order
         best = None
         for k, (_, nl_free, lin) in enumerate(scored[: self.n_refine]):
             res = self._refine(y, feats, full_nl, free, nl_free, lin, bounds)
@@ -142,10 +154,8 @@ class LossLaw:
                 best = res
             if progress:
                 progress(f"refined start {k + 1}/{min(self.n_refine, len(scored))}")
-        n_lin = len(self.lin_names)
-        lin = np.exp(best.x[:n_lin])
-        nl = full_nl(self._from_unconstrained(best.x[n_lin:], free))
-        self.params_ = {**dict(zip(self.lin_names, lin.tolist())), **dict(zip(self.nl_names, nl.tolist()))}
+        self.params_ = self._set_params(best.x, full_nl, free)
+        self.boot_params_, self.cv_quantiles_ = [], []  # a new fit invalidates earlier intervals
         self.fit_info_ = {"seconds": time.perf_counter() - t0, "cost": float(best.cost), "nfev": int(best.nfev),
                           "n_points": len(y), "curves": [c.name for c in curves],
                           "status": best.message, "fixed": dict(self.fixed)}
@@ -155,6 +165,70 @@ class LossLaw:
         """Predicted loss of ``target`` (a curve: at its logged steps unless ``steps`` is given;
         a schedule: at ``steps``, by default 512 steps spread over its length)."""
         self._check_fitted()
+        return self._predict_sets([self.params_], self._target_prep(target, steps))[0]
+
+    def predict_interval(self, target: Curve | Schedule, steps=None, level: float = 0.9):
+        """Pointwise ``level`` prediction band ``(lo, hi)`` from the bootstrap replicates made by
+        :meth:`bootstrap` (percentiles of the replicate predictions)."""
+        self._check_fitted()
+        if not getattr(self, "boot_params_", None):
+            raise LawError(f"{self.name}: no bootstrap replicates; call bootstrap(curves) after fit()")
+        if not 0 < level < 1:
+            raise LawError(f"interval level must be in (0, 1), got {level}")
+        prep = self._target_prep(target, steps)
+        center = self._predict_sets([self.params_], prep)[0]
+        preds = self._predict_sets(self.boot_params_, prep)
+        q = (1 - level) / 2
+        lo, hi = np.quantile(preds, q, axis=0), np.quantile(preds, 1 - q, axis=0)
+        # model-discrepancy term: the level-quantile of leave-one-curve-out relative errors, added in
+        # quadrature to the parameter (bootstrap) half-widths
+        cv = float(np.interp(level, np.linspace(0, 1, len(self.cv_quantiles_)), self.cv_quantiles_)) \
+            if getattr(self, "cv_quantiles_", None) else 0.0
+        h_lo = np.hypot(np.maximum(center - lo, 0), cv * center)
+        h_hi = np.hypot(np.maximum(hi - center, 0), cv * center)
+        return center - h_lo, center + h_hi
+
+    def bootstrap(self, curves: Sequence[Curve], n: int = 32, block_frac: float = 0.1, seed: int = 0,
+                  progress: Callable[[str], None] | None = None) -> LossLaw:
+        """Refit on ``n`` resampled data sets, and once per left-out curve, for prediction
+        intervals; returns self.
+
+        Resampling: Bayesian-bootstrap weights over curves (Rubin 1981; a curve is re-weighted,
+        never dropped, so no replicate loses the only curve that identifies a term) times a
+        moving-block bootstrap over the points of each curve (Kuensch 1989; blocks of
+        ``block_frac`` of a curve keep the autocorrelation of the residuals). Each replicate is
+        refined from the fitted parameters. Because extrapolating to another schedule errs mostly
+        through the law's own misfit, not through parameter noise, the intervals also carry the
+        leave-one-curve-out relative errors (a jackknife+ style term, Barber et al. 2021): each
+        curve is predicted by the law refitted on the others."""
+        self._check_fitted()
+        curves = self._validate(curves)
+        rng = np.random.default_rng(seed)
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+            y, feats, full_nl, free, bounds = self._problem(curves)
+            lin0 = np.array([self.params_[k] for k in self.lin_names])
+            nl0 = np.array([self.params_[k] for k in self.nl_names])[free]
+            sets = []
+            for b in range(n):
+                w_curve = rng.dirichlet(np.ones(len(curves))) * len(curves)
+                w = np.concatenate([wc * _block_counts(len(c.steps), block_frac, rng)
+                                    for c, wc in zip(curves, w_curve)])
+                res = self._refine(y, feats, full_nl, free, nl0, lin0, bounds, np.sqrt(w))
+                sets.append(self._set_params(res.x, full_nl, free))
+                if progress:
+                    progress(f"bootstrap {b + 1}/{n}")
+            errs = []
+            for i, c in enumerate(curves if len(curves) > 1 else []):
+                w = np.concatenate([np.full(len(d.steps), float(j != i)) for j, d in enumerate(curves)])
+                res = self._refine(y, feats, full_nl, free, nl0, lin0, bounds, w)
+                p = self._set_params(res.x, full_nl, free)
+                pred = self._predict_sets([p], self._prepare(c, c.steps))[0]
+                errs.append(np.abs(c.loss - pred) / pred)
+        self.boot_params_ = sets
+        self.cv_quantiles_ = np.quantile(np.concatenate(errs), np.linspace(0, 1, 101)).tolist() if errs else []
+        return self
+
+    def _target_prep(self, target: Curve | Schedule, steps):
         if isinstance(target, Schedule):
             if steps is None:
                 if target.steps is None:
@@ -164,13 +238,22 @@ class LossLaw:
         steps = target.steps if steps is None else np.asarray(steps, dtype=np.int64)
         if steps.max() >= len(target.lrs):
             raise LawError(f"predict: step {int(steps.max())} is beyond the LR history of '{target.name}'")
-        nl = np.array([self.params_[n] for n in self.nl_names])
-        lin = np.array([self.params_[n] for n in self.lin_names])
-        return self._features(nl, self._prepare(target, steps), False) @ lin
+        return self._prepare(target, steps)
+
+    def _predict_sets(self, param_sets: list[dict], prep) -> np.ndarray:
+        """Predictions (n_sets, n_points) of several parameter sets on one precomputed target."""
+        out = []
+        for p in param_sets:
+            nl = np.array([p[k] for k in self.nl_names])
+            lin = np.array([p[k] for k in self.lin_names])
+            out.append(self._features(nl, prep, False) @ lin)
+        return np.array(out)
 
     def to_json(self) -> str:
         self._check_fitted()
         return json.dumps({"law": self.name, "format_version": FORMAT_VERSION, "params": self.params_,
+                           "bootstrap": getattr(self, "boot_params_", []),
+                           "cv_quantiles": getattr(self, "cv_quantiles_", []),
                            "fit_info": getattr(self, "fit_info_", {})}, indent=2)
 
     @classmethod
@@ -192,7 +275,12 @@ class LossLaw:
         missing = set(law.param_names) - set(data["params"])
         if missing:
             raise LawError(f"law file lacks parameter(s) {sorted(missing)} of the {law.name} law")
-        law.params_ = {n: float(data["params"][n]) for n in law.param_names}
+        try:
+            law.params_ = {n: float(data["params"][n]) for n in law.param_names}
+            law.boot_params_ = [{n: float(b[n]) for n in law.param_names} for b in data.get("bootstrap", [])]
+            law.cv_quantiles_ = [float(v) for v in data.get("cv_quantiles", [])]
+        except (TypeError, ValueError, KeyError) as e:
+            raise LawError(f"law file has a malformed parameter ({e})") from None
         law.fit_info_ = data.get("fit_info", {})
         return law
 
@@ -241,7 +329,7 @@ class LossLaw:
                          -np.exp(v) if self.nl_transforms[i] == "log1m" else 1.0
                          for v, i in zip(z, free)])
 
-    def _refine(self, y, feats, full_nl, free, nl_free, lin, bounds):
+    def _refine(self, y, feats, full_nl, free, nl_free, lin, bounds, sqrt_w=None):
         n_lin = len(self.lin_names)
         logy = np.log(y)
         # linear coefficients are optimised in log space (all are positive); keep them off zero
@@ -255,10 +343,12 @@ class LossLaw:
         def unpack(x):
             return np.exp(x[:n_lin]), full_nl(self._from_unconstrained(x[n_lin:], free))
 
+        sw = np.ones_like(y) if sqrt_w is None else sqrt_w
+
         def fun(x):
             lin_, nl = unpack(x)
             yhat = feats(nl, False) @ lin_
-            return logy - np.log(np.maximum(yhat, 1e-12))
+            return sw * (logy - np.log(np.maximum(yhat, 1e-12)))
 
         def jac(x):
             lin_, nl = unpack(x)
@@ -266,7 +356,17 @@ class LossLaw:
             yhat = np.maximum(F @ lin_, 1e-12)
             J_lin = F * lin_[None, :]
             J_nl = np.einsum("njk,j->nk", dF[:, :, free], lin_) * self._dnatural(x[n_lin:], free)[None, :]
-            return -np.concatenate([J_lin, J_nl], axis=1) / yhat[:, None]
+            return -np.concatenate([J_lin, J_nl], axis=1) * (sw / yhat)[:, None]
 
         return least_squares(fun, x0, jac=jac, loss="huber", f_scale=self.huber_delta, bounds=(lo, hi), method="trf",
                              x_scale="jac", xtol=1e-10, ftol=1e-12, gtol=1e-10, max_nfev=400)
+
+
+def _block_counts(m: int, block_frac: float, rng: np.random.Generator) -> np.ndarray:
+    """How often each of ``m`` points is drawn by a moving-block bootstrap (Kuensch 1989)."""
+    L = max(1, min(m, round(block_frac * m)))
+    starts = rng.integers(0, m - L + 1, size=-(-m // L))
+    counts = np.zeros(m + 1)
+    np.add.at(counts, starts, 1.0)
+    np.add.at(counts, starts + L, -1.0)
+    return np.cumsum(counts)[:m]

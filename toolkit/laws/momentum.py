@@ -53,3 +53,18 @@ class MomentumLaw(LossLaw):
     def _nl_box(self, curves: Sequence[Curve]):
         # 1 - lambda spans memories of 10 to 10^4 steps
         return np.array([0.05, 1 - 0.1]), np.array([1.5, 1 - 1e-4])
+
+    def torch_loss(self, lrs, steps, decay_start: int):
+        """Differentiable Eq. (1) of Tissue et al. (2024) at ``steps`` for a per-step LR tensor, with
+        S2(t) = sum_k (eta_{k-1} - eta_k) (1 - lam^(t-k+1)) / (1 - lam), the closed form of the
+        momentum recursion; used to optimise schedules."""
+        import torch
+
+        p = self.params_
+        lam = p["lam"]
+        S1 = torch.cumsum(lrs, 0)
+        k = torch.arange(decay_start + 1, len(lrs))
+        d = lrs[k - 1] - lrs[k]
+        lag = (steps[:, None] - k[None, :] + 1).to(lrs.dtype)
+        w = torch.where(lag > 0, (1 - lam ** lag.clamp_min(0)) / (1 - lam), torch.zeros_like(lag))
+        return p["L0"] + p["A"] * S1[steps] ** -p["alpha"] - p["C"] * (w * d).sum(1)

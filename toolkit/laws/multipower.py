@@ -71,12 +71,15 @@ class MultiPowerLaw(LossLaw):
         D = cd[hi_c] - cd[lo_c]
         A = ca[hi_c] - ca[lo_c]
         live = A > 0
-        keep_cols = np.flatnonzero(live.any(axis=0))
-        D, A, live = D[:, keep_cols], A[:, keep_cols], live[:, keep_cols]
-        safe = np.where(live, A, 1.0)
-        P = (caP[hi_c] - caP[lo_c])[:, keep_cols] / safe
-        L = (caL[hi_c] - caL[lo_c])[:, keep_cols] / safe
-        X = np.where(live, Z[:, None] - P, 0.0)
+        P = (caP[hi_c] - caP[lo_c]) / np.where(live, A, 1.0)
+        L = (caL[hi_c] - caL[lo_c]) / np.where(live, A, 1.0)
+        # width-1 bins hold a single step: take S1(k-1) and log eta_k directly, since a prefix-sum
+        # difference divided by a tiny |dLR| loses the precision that small LRs amplify
+        k_ex = np.clip(hi[:, : self.exact], 0, None)
+        P[:, : self.exact], L[:, : self.exact] = S1prev[k_ex], ell[k_ex]
+        keep = np.flatnonzero(live.any(axis=0))
+        live, D, P, L = live[:, keep], D[:, keep], P[:, keep], L[:, keep]
+        X = np.where(live, np.maximum(Z[:, None] - P, 0.0), 0.0)
         return Z, (X, D, np.where(live, L, 0.0))
 
     def _features(self, nl, prep, jac):
@@ -116,3 +119,18 @@ class MultiPowerLaw(LossLaw):
         lo, hi = super()._nl_bounds(curves)
         lo[2], hi[3] = self.beta_min, 1.0
         return lo, hi
+
+    def torch_loss(self, lrs, steps, decay_start: int):
+        """Differentiable Eq. (4) of Luo et al. (2025) at ``steps`` for a per-step LR tensor, summed
+        exactly over every step (O(len(steps) x len(lrs))); used to optimise schedules."""
+        import torch
+
+        p = self.params_
+        S1 = torch.cumsum(lrs, 0)
+        k = torch.arange(decay_start + 1, len(lrs))
+        d = lrs[k - 1] - lrs[k]
+        eta_k = lrs[k].clamp_min(1e-8 * float(lrs.detach().max()))
+        X = (S1[steps][:, None] - S1[k - 1][None, :]).clamp_min(0.0)
+        G = 1 - (p["C"] * eta_k ** -p["gamma"] * X + 1) ** -p["beta"]
+        mask = (k[None, :] <= steps[:, None]).to(lrs.dtype)
+        return p["L0"] + p["A"] * S1[steps] ** -p["alpha"] - p["B"] * (mask * d * G).sum(1)

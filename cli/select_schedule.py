@@ -1,0 +1,61 @@
+"""``cltk select-schedule``: choose an LR schedule with a fitted law."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from analytics.errors import InputError
+from analytics.selection_report import run_select_schedule
+from toolkit.laws import load_law
+from toolkit.selection import FAMILIES, OBJECTIVES
+
+
+def _checkpoints(text: str | None):
+    if not text:
+        return None
+    try:
+        return [int(float(v)) for v in text.split(",")]
+    except ValueError:
+        raise InputError(f"--checkpoints '{text}': expected comma-separated step numbers") from None
+
+
+@click.command("select-schedule")
+@click.argument("law_file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--steps", type=click.IntRange(min=2), required=True, help="Total training steps.")
+@click.option("--peak-lr", type=float, required=True, help="Peak learning rate.")
+@click.option("--family", type=click.Choice(FAMILIES), default="wsd", show_default=True,
+              help="Schedule family: wsd grid, cosine grid, or free (optimised non-increasing).")
+@click.option("--warmup", type=click.IntRange(min=0), default=0, show_default=True, help="Linear warmup steps.")
+@click.option("--objective", type=click.Choice(OBJECTIVES), default="final", show_default=True,
+              help="final: loss at the last step; anytime: mean loss over --checkpoints.")
+@click.option("--checkpoints", default=None, help="Comma-separated steps for --objective anytime "
+              "(default: 25/50/75/100% of the post-warmup steps).")
+@click.option("--level", type=click.FloatRange(0.5, 0.999), default=0.9, show_default=True,
+              help="Prediction-interval level (needs a law file with bootstrap replicates).")
+@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), required=True)
+def select_schedule(law_file, steps, peak_lr, family, warmup, objective, checkpoints, level, out_dir):
+    """Choose the schedule of a family that minimises a fitted law's predicted loss.
+
+    LAW_FILE is the law.json written by `cltk fit-scaling`.
+    """
+    if not law_file.exists():
+        raise InputError(f"{law_file}: no such file")
+    try:
+        law = load_law(law_file.read_text())
+    except UnicodeDecodeError:
+        raise InputError(f"{law_file}: not a text law file") from None
+    except ValueError as e:
+        raise InputError(f"{law_file}: {e}") from None
+    if steps <= warmup + 1:
+        raise InputError(f"--steps {steps} must exceed --warmup {warmup} by more than one step")
+    if not peak_lr > 0:
+        raise InputError(f"--peak-lr must be > 0, got {peak_lr}")
+    m = run_select_schedule(law, out_dir, steps, peak_lr, family, warmup=warmup, objective=objective,
+                            checkpoints=_checkpoints(checkpoints), level=level)
+    click.echo(f"chosen ({family}, {objective}): {m['chosen_spec']}")
+    iv = f"  [{m['chosen_final_lo']:.4f}, {m['chosen_final_hi']:.4f}]" if m["chosen_final_lo"] is not None else ""
+    click.echo(f"predicted final loss {m['chosen_final_loss']:.4f}{iv}   "
+               f"cosine to 10%: {m['baseline_cosine_to_10pct_final_loss']:.4f}   "
+               f"WSD 20% linear: {m['baseline_wsd_20pct_linear_final_loss']:.4f}")
+    click.echo(f"{m['n_candidates']} candidates in {m['selection_seconds']:.2f} s; wrote {out_dir / 'report.html'}")

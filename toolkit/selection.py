@@ -1,0 +1,178 @@
+"""Theory-guided schedule selection on a fitted loss-curve law.
+
+``select_schedule(law, total_steps, peak_lr, family=...)`` scores every candidate of a schedule
+family with the law's predicted loss and returns the best one, its predicted curve, a prediction
+interval (when the law carries bootstrap replicates, see ``LossLaw.bootstrap``) and the table of
+all candidates. Families:
+
+- ``wsd``: warmup-stable-decay over cooldown fraction x shape (linear, 1-sqrt, exponential,
+  cosine) x final LR (Hägele et al. 2024, Sec. 3); with the ``anytime`` objective the candidates
+  are WSD-S schedules that decay before every checkpoint (Wen et al. 2024, Sec. 5).
+- ``cosine``: cosine to a grid of final-LR ratios (Loshchilov & Hutter 2017).
+- ``free``: the best non-increasing schedule after warmup, optimised directly on the law as Luo
+  et al. (2025, Sec. 5) do, but with L-BFGS-B on a piecewise-linear schedule of ``n_knots``
+  knots (multiplicative steps in [0, 1] keep it non-increasing and non-negative; gradients by
+  torch autograd through the exact per-step law), started from the best WSD candidate so it is
+  never worse than that candidate.
+
+Objectives: ``final`` (loss at the last step) or ``anytime`` (mean loss over checkpoint steps).
+"""
+from __future__ import annotations
+
+import dataclasses
+import time
+
+import numpy as np
+
+from toolkit.curves import Curve
+from toolkit.laws.base import LawError, LossLaw
+from toolkit.schedules import COOLDOWN_SHAPES, Schedule, cosine, join, piecewise, warmup, wsd, wsd_s
+
+FAMILIES = ("wsd", "cosine", "free")
+OBJECTIVES = ("final", "anytime")
+WSD_DECAYS = (0.05, 0.1, 0.15, 0.2, 0.25, 0.3, 0.4, 0.5, 0.6, 0.8, 1.0)
+FINAL_RATIOS = (0.0, 0.01, 0.1)
+COSINE_RATIOS = (0.0, 0.01, 0.02, 0.05, 0.1, 0.2, 0.3, 0.5)
+
+
+@dataclasses.dataclass
+class Selection:
+    """The chosen schedule and the evidence for it."""
+
+    schedule: Schedule
+    spec: str
+    family: str
+    objective: str
+    score: float  # the objective's predicted value (lower is better)
+    steps: np.ndarray  # where the predicted curve is evaluated
+    predicted: np.ndarray  # predicted loss at ``steps``
+    final_loss: float
+    interval: tuple[float, float] | None  # prediction interval of the final loss (level ``level``)
+    level: float
+    candidates: list[dict]  # every candidate: spec, score, final_loss (sorted by score)
+    seconds: float
+
+
+class SelectionError(LawError):
+    """Invalid selection request (the message says which argument and why)."""
+
+
+def _check_args(law, total_steps, peak_lr, family, warmup_steps, objective, checkpoints):
+    if not isinstance(law, LossLaw) or not hasattr(law, "params_"):
+        raise SelectionError("select_schedule needs a fitted law (fit() it or load it with load_law)")
+    if family not in FAMILIES:
+        raise SelectionError(f"unknown family '{family}' (choose from {', '.join(FAMILIES)})")
+    if objective not in OBJECTIVES:
+        raise SelectionError(f"unknown objective '{objective}' (choose from {', '.join(OBJECTIVES)})")
+    if not peak_lr > 0:
+        raise SelectionError(f"peak LR must be > 0, got {peak_lr}")
+    if warmup_steps < 0 or total_steps <= warmup_steps + 1:
+        raise SelectionError(f"steps ({total_steps}) must exceed warmup ({warmup_steps}) by more than one step")
+    if checkpoints is not None and (min(checkpoints) <= warmup_steps or max(checkpoints) > total_steps):
+        raise SelectionError(f"checkpoints must lie in ({warmup_steps}, {total_steps}]")
+
+
+def _score_steps(total_steps, warmup_steps, objective, checkpoints):
+    if objective == "final":
+        return np.array([total_steps - 1])
+    if checkpoints is None:
+        checkpoints = [warmup_steps + round(f * (total_steps - warmup_steps)) for f in (0.25, 0.5, 0.75, 1.0)]
+    return np.unique(np.asarray(checkpoints, dtype=np.int64) - 1)
+
+
+def _candidates(family, total_steps, peak, w, objective, ckpts) -> list[Schedule]:
+    out = []
+    if family in ("wsd", "free"):
+        for decay in WSD_DECAYS:
+            for shape in COOLDOWN_SHAPES:
+                for r in FINAL_RATIOS:
+                    if shape == "exp" and r == 0:
+                        continue
+                    frac = decay * (total_steps - w) / total_steps
+                    if objective == "anytime" and len(ckpts) > 1:
+                        out.append(wsd_s(peak, [int(c) + 1 for c in ckpts], decay=frac, shape=shape,
+                                         final=r * peak, warmup=w))
+                    else:
+                        out.append(wsd(peak, total_steps, decay=frac, shape=shape, final=r * peak, warmup=w))
+    else:
+        out = [cosine(peak, total_steps, final=r * peak, warmup=w) for r in COSINE_RATIOS]
+    return out
+
+
+def _score(law: LossLaw, sched: Schedule, score_steps: np.ndarray) -> float:
+    return float(np.mean(law.predict(Curve.from_schedule(sched.spec, sched, score_steps))))
+
+
+def _free(law, best: Schedule, total_steps, peak, w, score_steps, n_knots, max_iter) -> Schedule:
+    """L-BFGS-B over multiplicative knot ratios u_j in [0, 1]: lr(knot_j) = peak * prod_{i<=j} u_i."""
+    import torch
+    from scipy.optimize import minimize
+
+    knots = np.unique(np.linspace(w, total_steps - 1, n_knots).round().astype(np.int64))
+    v0 = np.maximum(best(knots.astype(np.float64)), 1e-12 * peak)
+    u0 = np.clip(v0[1:] / v0[:-1], 0.0, 1.0)
+    grid = np.arange(w, total_steps)
+    idx = np.clip(np.searchsorted(knots, grid, side="right") - 1, 0, len(knots) - 2)
+    frac = torch.tensor((grid - knots[idx]) / (knots[idx + 1] - knots[idx]), dtype=torch.float64)
+    idx_t = torch.tensor(idx)
+    warm = torch.tensor(warmup(peak, w).render(w) if w > 0 else np.zeros(0), dtype=torch.float64)
+    steps_t = torch.tensor(score_steps)
+
+    def lr_tensor(u):
+        v = peak * torch.cat([torch.ones(1, dtype=torch.float64), torch.cumprod(u, 0)])
+        return torch.cat([warm, v[idx_t] * (1 - frac) + v[idx_t + 1] * frac])
+
+    def f(u_np):
+        u = torch.tensor(u_np, dtype=torch.float64, requires_grad=True)
+        loss = law.torch_loss(lr_tensor(u), steps_t, w).mean()
+        loss.backward()
+        return float(loss.detach()), u.grad.numpy().copy()
+
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)  # the tensors are small: thread start-up costs more than it saves
+    try:
+        res = minimize(f, u0, jac=True, method="L-BFGS-B", bounds=[(0.0, 1.0)] * len(u0),
+                       options={"maxiter": max_iter, "ftol": 1e-13, "gtol": 1e-12})
+        u = res.x if res.fun <= f(u0)[0] else u0
+    finally:
+        torch.set_num_threads(threads)
+    v = peak * np.concatenate([[1.0], np.cumprod(u)])
+    body = piecewise((knots - w).tolist(), v.tolist())
+    return join(warmup(peak, w), body) if w > 0 else body
+
+
+def select_schedule(law: LossLaw, total_steps: int, peak_lr: float, family: str = "wsd", warmup: int = 0,
+                    objective: str = "final", checkpoints=None, level: float = 0.9, n_knots: int = 64,
+                    max_iter: int = 500) -> Selection:
+    """Choose the schedule of ``family`` that minimises the law's predicted ``objective``.
+
+    Implements the schedule-selection use of the loss laws: Tissue et al. (2024, Sec. 5) and Luo
+    et al. (2025, Sec. 5, the optimal-schedule search of their Eq. 4) — see the module docstring.
+    """
+    total_steps, warmup_steps = int(total_steps), int(warmup)
+    _check_args(law, total_steps, peak_lr, family, warmup_steps, objective, checkpoints)
+    t0 = time.perf_counter()
+    score_steps = _score_steps(total_steps, warmup_steps, objective, checkpoints)
+    final_step = np.array([total_steps - 1])
+    rows, scheds = [], {}
+    for s in _candidates(family, total_steps, peak_lr, warmup_steps, objective, score_steps):
+        scheds[s.spec] = s
+        rows.append({"spec": s.spec, "score": _score(law, s, score_steps),
+                     "final_loss": _score(law, s, final_step)})
+    rows.sort(key=lambda r: r["score"])
+    chosen = scheds[rows[0]["spec"]]
+    fam = family
+    if family == "free":
+        chosen = _free(law, chosen, total_steps, peak_lr, warmup_steps, score_steps, n_knots, max_iter)
+        rows.insert(0, {"spec": chosen.spec, "score": _score(law, chosen, score_steps),
+                        "final_loss": _score(law, chosen, final_step)})
+        rows.sort(key=lambda r: r["score"])
+    steps = np.unique(np.linspace(max(warmup_steps, 1), total_steps - 1, 400).round().astype(np.int64))
+    curve = Curve.from_schedule(chosen.spec, chosen, steps)
+    predicted = law.predict(curve)
+    interval = None
+    if getattr(law, "boot_params_", None):
+        lo, hi = law.predict_interval(Curve.from_schedule(chosen.spec, chosen, final_step), level=level)
+        interval = (float(lo[0]), float(hi[0]))
+    return Selection(chosen, chosen.spec, fam, objective, _score(law, chosen, score_steps), steps, predicted,
+                     _score(law, chosen, final_step), interval, level, rows, time.perf_counter() - t0)
