@@ -16,6 +16,10 @@ from analytics.report import Report, plt
 from toolkit.curves import Curve
 from toolkit.laws import LawError, LossLaw, get_law
 
+INTERVAL_METHOD = ("percentiles of bootstrap refits (Bayesian-bootstrap weights over curves x moving blocks of "
+                   "10% of each curve's points), widened in quadrature by the leave-one-curve-out relative "
+                   "error at the same level")
+
 
 def trained_points(curve: Curve) -> tuple[Curve, int]:
     """The curve without points logged before any LR area (e.g. the loss at step 0), which no law
@@ -29,11 +33,14 @@ def trained_points(curve: Curve) -> tuple[Curve, int]:
     return Curve(curve.name, curve.steps[keep], curve.loss[keep], curve.lrs, curve.meta), int((~keep).sum())
 
 
-def curve_figure(curve: Curve, pred: np.ndarray, role: str):
-    """Loss (markers) with the law's prediction (line) above, the LR schedule below."""
+def curve_figure(curve: Curve, pred: np.ndarray, role: str, band=None):
+    """Loss (markers) with the law's prediction (line, and its band) above, the LR schedule below."""
     fig, (ax, ax_lr) = plt.subplots(2, 1, figsize=(7, 4.8), sharex=True, gridspec_kw={"height_ratios": [3, 1]})
     ax.plot(curve.steps, curve.loss, "o", ms=2.5, color="0.35", label="logged loss")
-    ax.plot(curve.steps, pred, "-", color="C3" if role == "heldout" else "C0", label=f"law ({role})")
+    color = "C3" if role == "heldout" else "C0"
+    ax.plot(curve.steps, pred, "-", color=color, label=f"law ({role})")
+    if band is not None:
+        ax.fill_between(curve.steps, band[0], band[1], color=color, alpha=0.2, lw=0, label="prediction interval")
     ax.set_ylabel("loss")
     ax.set_title(curve.name)
     ax.legend(frameon=False)
@@ -45,9 +52,11 @@ def curve_figure(curve: Curve, pred: np.ndarray, role: str):
 
 
 def run_fit_scaling(fit_curves: Sequence[Curve], heldout_curves: Sequence[Curve], law: str | LossLaw,
-                    out_dir: str | Path, progress: Callable[[str], None] | None = None) -> dict:
-    """Fit ``law`` jointly on ``fit_curves``, predict every curve, write all outputs to ``out_dir``
-    and return the metrics dict of the benchmark contract."""
+                    out_dir: str | Path, progress: Callable[[str], None] | None = None, n_boot: int = 32,
+                    level: float = 0.9) -> dict:
+    """Fit ``law`` jointly on ``fit_curves``, predict every curve (with ``level`` prediction
+    intervals from ``n_boot`` bootstrap refits unless ``n_boot`` is 0), write all outputs to
+    ``out_dir`` and return the metrics dict of the benchmark contract."""
     out_dir = Path(out_dir)
     law = get_law(law) if isinstance(law, str) else law
     dropped = {}
@@ -62,6 +71,8 @@ def run_fit_scaling(fit_curves: Sequence[Curve], heldout_curves: Sequence[Curve]
         raise InputError(f"curve names must be unique, got {names}")
     try:
         law.fit(fit_curves, progress=progress)
+        if n_boot:
+            law.bootstrap(fit_curves, n=n_boot, progress=progress)
     except LawError as e:
         raise InputError(str(e)) from None
 
@@ -69,17 +80,29 @@ def run_fit_scaling(fit_curves: Sequence[Curve], heldout_curves: Sequence[Curve]
     for role, curves in (("fit", fit_curves), ("heldout", heldout_curves)):
         for c in curves:
             pred = law.predict(c)
-            m = curve_metrics(c.loss, pred)
-            rows.append({"name": c.name, "role": role, **m, "final_loss_true": float(c.loss[-1]),
-                         "final_loss_pred": float(pred[-1])})
-            frames.append(pd.DataFrame({"curve": c.name, "role": role, "step": c.steps, "lr": c.lrs[c.steps],
-                                        "loss": c.loss, "pred": pred}))
-            report_figs.append((c, pred, role))
+            row = {"name": c.name, "role": role, **curve_metrics(c.loss, pred), "final_loss_true": float(c.loss[-1]),
+                   "final_loss_pred": float(pred[-1])}
+            frame = {"curve": c.name, "role": role, "step": c.steps, "lr": c.lrs[c.steps], "loss": c.loss,
+                     "pred": pred}
+            band = law.predict_interval(c, level=level) if n_boot else None
+            if band is not None:
+                inside = (band[0] <= c.loss) & (c.loss <= band[1])
+                row.update(final_lo=float(band[0][-1]), final_hi=float(band[1][-1]),
+                           final_in_interval=bool(inside[-1]), band_coverage=float(inside.mean()))
+                frame.update(pred_lo=band[0], pred_hi=band[1])
+            rows.append(row)
+            frames.append(pd.DataFrame(frame))
+            report_figs.append((c, pred, role, band))
     metrics = {"law": law.name, "params": law.params_, "fit_seconds": float(law.fit_info_["seconds"]),
                "curves": rows,
                "heldout": mean_metrics([r for r in rows if r["role"] == "heldout"]),
                "fit": mean_metrics([r for r in rows if r["role"] == "fit"]),
-               "points_dropped_before_training": dropped}
+               "points_dropped_before_training": dropped,
+               "interval": {"level": level, "n_boot": n_boot, "method": INTERVAL_METHOD} if n_boot else None}
+    held = [r for r in rows if r["role"] == "heldout"]
+    if n_boot and held:
+        metrics["heldout"]["interval_final_coverage"] = float(np.mean([r["final_in_interval"] for r in held]))
+        metrics["heldout"]["interval_band_coverage"] = float(np.mean([r["band_coverage"] for r in held]))
     atomic_write_json(out_dir / "metrics.json", metrics)
     atomic_write_text(out_dir / "law.json", law.to_json())
     atomic_write_frame(out_dir / "predictions.csv", pd.concat(frames, ignore_index=True))
@@ -94,7 +117,8 @@ def _report(law: LossLaw, metrics: dict, figs, out_dir: Path) -> None:
              f"least squares (Huber, delta = {law.huber_delta:g}) on log residuals. {law.__doc__.strip()}")
     rep.heading("Parameters").table([{"parameter": k, "value": v} for k, v in law.params_.items()])
     rep.heading("Metrics per curve")
-    cols = ["name", "role", "r2", "mae", "rmse", "pred_e", "worst_e", "final_loss_true", "final_loss_pred"]
+    cols = ["name", "role", "r2", "mae", "rmse", "pred_e", "worst_e", "final_loss_true", "final_loss_pred",
+            "final_lo", "final_hi", "band_coverage"]
     rep.table(metrics["curves"], cols)
     for key in ("fit", "heldout"):
         if metrics[key]:
@@ -102,7 +126,9 @@ def _report(law: LossLaw, metrics: dict, figs, out_dir: Path) -> None:
     if metrics["points_dropped_before_training"]:
         rep.text(f"Points logged before any LR area were left out: {metrics['points_dropped_before_training']}")
     rep.heading("Curves")
-    for c, pred, role in figs:
+    if metrics["interval"]:
+        rep.text(f"Prediction intervals ({metrics['interval']['level']:.0%}): {INTERVAL_METHOD}")
+    for c, pred, role, band in figs:
         safe = "".join(ch if ch.isalnum() or ch in "-_" else "_" for ch in c.name)
-        rep.figure(curve_figure(c, pred, role), f"curve_{safe}", f"{c.name} ({role})")
+        rep.figure(curve_figure(c, pred, role, band), f"curve_{safe}", f"{c.name} ({role})")
     rep.write(out_dir)

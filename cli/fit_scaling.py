@@ -57,9 +57,14 @@ def _schedules(specs: tuple[str, ...], files: list[str]) -> dict[str, object]:
 @click.option("--step-col", default=None, help="Step column name (default: step/_step/iter/...).")
 @click.option("--lr-col", default=None, help="LR column name (default: lr/learning_rate/train/lr/...).")
 @click.option("--loss-col", default=None, help="Loss column name (default: loss/train/loss/val/loss/...).")
+@click.option("--intervals", "n_boot", type=click.IntRange(min=0), default=32, show_default=True,
+              help="Bootstrap refits for prediction intervals (0: none).")
+@click.option("--level", type=click.FloatRange(0.5, 0.999), default=0.9, show_default=True,
+              help="Prediction-interval level.")
 @click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), required=True,
               help="Output directory (metrics.json, law.json, predictions.csv, PNGs, report.html).")
-def fit_scaling(fit_files, predict_files, law, warmup_steps, schedules, step_col, lr_col, loss_col, out_dir):
+def fit_scaling(fit_files, predict_files, law, warmup_steps, schedules, step_col, lr_col, loss_col, n_boot, level,
+                out_dir):
     """Fit a loss-curve law jointly on FIT_FILE... and predict the --predict curves.
 
     Files: CSV, JSONL, W&B exports or TensorBoard event files/directories with step, lr and loss.
@@ -77,7 +82,8 @@ def fit_scaling(fit_files, predict_files, law, warmup_steps, schedules, step_col
 
     fit, held = [read(p) for p in fit_files], [read(p) for p in predict_files]
     with console.status(f"fitting the {law} law on {len(fit)} curve(s)") as status:
-        metrics = run_fit_scaling(fit, held, law, out_dir, progress=lambda msg: status.update(f"{law}: {msg}"))
+        metrics = run_fit_scaling(fit, held, law, out_dir, progress=lambda msg: status.update(f"{law}: {msg}"),
+                                  n_boot=n_boot, level=level)
     _print(metrics, out_dir)
 
 
@@ -85,15 +91,21 @@ def _print(metrics: dict, out_dir: Path) -> None:
     from rich.table import Table
 
     t = Table(title=f"{metrics['law']} law, fitted in {metrics['fit_seconds']:.2f} s")
-    for col in ("curve", "role", "R2", "PredE", "WorstE", "final true", "final pred"):
+    iv = metrics["interval"] is not None
+    for col in ("curve", "role", "R2", "PredE", "WorstE", "final true", "final pred") + (
+            (f"{metrics['interval']['level']:.0%} interval",) if iv else ()):
         t.add_column(col, justify="left" if col in ("curve", "role") else "right")
     for r in metrics["curves"]:
         t.add_row(r["name"], r["role"], f"{r['r2']:.4f}", f"{r['pred_e']:.5f}", f"{r['worst_e']:.5f}",
-                  f"{r['final_loss_true']:.4f}", f"{r['final_loss_pred']:.4f}")
+                  f"{r['final_loss_true']:.4f}", f"{r['final_loss_pred']:.4f}",
+                  *([f"[{r['final_lo']:.4f}, {r['final_hi']:.4f}]"] if iv else []))
     console = Console(width=110)
     console.print(t)
     if metrics["heldout"]:
         h = metrics["heldout"]
         console.print(f"held-out mean: R2 {h['r2']:.4f}  PredE {h['pred_e']:.5f}  WorstE {h['worst_e']:.5f}  "
                       f"MAE {h['mae']:.5f}  RMSE {h['rmse']:.5f}")
+        if iv:
+            console.print(f"held-out inside the interval: final loss {h['interval_final_coverage']:.0%}, "
+                          f"curve points {h['interval_band_coverage']:.0%}")
     console.print(f"wrote {out_dir / 'report.html'}")

@@ -126,3 +126,18 @@ def test_law_errors():
         MultiPowerLaw().fit([c])
     with pytest.raises(LawError, match="cannot fix"):
         MultiPowerLaw(lam=0.9)
+
+
+def test_bootstrap_intervals_cover_the_truth_and_survive_json():
+    truth = mpl_truth()
+    cs = curves_from(truth, noise=1e-3, seed=3)
+    fit = [cs["cosine"], cs["constant"], cs["twostage"]]
+    law = MultiPowerLaw().fit(fit).bootstrap(fit, n=16)
+    lo, hi = law.predict_interval(cs["wsd"], level=0.9)
+    clean = truth.predict(cs["wsd"])
+    assert np.all(lo <= hi) and np.mean((lo <= clean) & (clean <= hi)) > 0.9
+    again = load_law(law.to_json())
+    lo2, hi2 = again.predict_interval(cs["wsd"], level=0.9)
+    assert np.allclose(lo, lo2) and np.allclose(hi, hi2)
+    with pytest.raises(LawError, match="bootstrap"):
+        MultiPowerLaw().fit(fit).predict_interval(cs["wsd"])
