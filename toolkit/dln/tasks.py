@@ -1,0 +1,134 @@
+"""Teachers and tasks for deep linear networks: a teacher is built from chosen singular values and
+random singular vectors (Saxe et al. 2014, Sec. 2: whitened inputs, Sigma_yx = U S V^T), and a
+second teacher can be rotated away from it by a chosen angle (the teacher similarity of Lee et al.
+2021, "Continual learning in the teacher-student setup: impact of task similarity")."""
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+import torch
+
+__all__ = ["Task", "Teacher", "completion_task", "make_teacher", "random_orthogonal", "rotated_pair"]
+
+
+def random_orthogonal(n: int, rng: np.random.Generator, m: int | None = None) -> np.ndarray:
+    """An n x m matrix with orthonormal columns, Haar-distributed (QR of a Gaussian matrix with the
+    sign fix of Mezzadri 2007, "How to generate random matrices from the classical compact groups")."""
+    m = n if m is None else m
+    q, r = np.linalg.qr(rng.standard_normal((n, n)))
+    return (q * np.sign(np.diag(r)))[:, :m]
+
+
+@dataclasses.dataclass
+class Teacher:
+    """T = U diag(s) V^T: ``u`` (n_out x m), ``s`` (m,), ``v`` (n_in x m) (Saxe et al. 2014, Eq. 2)."""
+
+    u: np.ndarray
+    s: np.ndarray
+    v: np.ndarray
+
+    @property
+    def matrix(self) -> np.ndarray:
+        return (self.u * self.s) @ self.v.T
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        return self.u.shape[0], self.v.shape[0]
+
+
+def make_teacher(n_in: int, n_out: int, singular_values, seed: int = 0) -> Teacher:
+    """A teacher with the given singular values and Haar-random singular vectors (Saxe et al. 2014,
+    Sec. 2). Needs len(singular_values) <= min(n_in, n_out)."""
+    s = np.asarray(singular_values, float)
+    if s.ndim != 1 or len(s) == 0 or len(s) > min(n_in, n_out):
+        raise ValueError(f"need 1..{min(n_in, n_out)} singular values, got {len(np.atleast_1d(s))}")
+    rng = np.random.default_rng(seed)
+    return Teacher(random_orthogonal(n_out, rng, len(s)), s, random_orthogonal(n_in, rng, len(s)))
+
+
+def rotated_pair(n_in: int, n_out: int, singular_values, similarity: float, seed: int = 0,
+                 singular_values_b=None, input_rank: int | None = None):
+    """Two tasks A, B whose teachers' singular vectors overlap by ``similarity`` c = cos(angle):
+    u_B = c u_A + sqrt(1 - c^2) u_perp, likewise v, each column toward its own fresh orthogonal
+    direction (the teacher-teacher overlap of Lee et al. 2021), so <T_A, T_B>_F = c^2 sum s_A s_B.
+
+    ``input_rank`` r < n_in restricts each task's inputs to an r-dimensional subspace (the
+    under-determined regression of Evron et al. 2022): A's subspace is random, independent of the
+    teachers, and B's is A's rotated by the same angle (principal angles arccos c). Returns
+    (teacher_a, teacher_b, basis_a, basis_b); bases are n_in x r, or None for whitened inputs on all
+    of R^n_in."""
+    s = np.asarray(singular_values, float)
+    m = len(s)
+    r = n_in if input_rank is None else int(input_rank)
+    if similarity < 1 and (2 * m > min(n_in, n_out) or (r < n_in and 2 * r > n_in)):
+        raise ValueError(f"rotating needs 2 x {m} teacher dimensions and 2 x {r} input dimensions, "
+                         f"have {n_in} inputs and {n_out} outputs")
+    rng = np.random.default_rng(seed)
+    full_u, full_v = random_orthogonal(n_out, rng), random_orthogonal(n_in, rng)
+    sin = np.sqrt(max(0.0, 1.0 - similarity**2))
+
+    def rot(full, k):
+        return similarity * full[:, :k] + sin * full[:, k: 2 * k]
+
+    sb = s if singular_values_b is None else np.asarray(singular_values_b, float)
+    ta = Teacher(full_u[:, :m], s, full_v[:, :m])
+    tb = Teacher(rot(full_u, m), sb, rot(full_v, m))
+    if r >= n_in:
+        return ta, tb, None, None
+    full_q = random_orthogonal(n_in, rng)
+    return ta, tb, full_q[:, :r], rot(full_q, r)
+
+
+@dataclasses.dataclass
+class Task:
+    """A regression task for the simulator. Loss 1/2 E|W x - T x|^2 with x whitened in the span of
+    ``basis`` (n_in x r orthonormal; None = all of R^n_in), or, with ``mask``, the entrywise loss
+    1/2 sum mask * (W - T)^2 of matrix completion (mask holds the per-entry weights)."""
+
+    teacher: torch.Tensor
+    basis: torch.Tensor | None = None
+    mask: torch.Tensor | None = None
+    noise: float = 0.0
+
+    @classmethod
+    def from_numpy(cls, teacher, basis=None, mask=None, noise=0.0, device="cpu", dtype=torch.float32):
+        def conv(a):
+            return None if a is None else torch.as_tensor(np.asarray(a), dtype=dtype, device=device)
+        return cls(conv(teacher), conv(basis), conv(mask), float(noise))
+
+    def loss(self, w: torch.Tensor) -> torch.Tensor:
+        """Population loss of end-to-end maps ``w`` (..., n_out, n_in)."""
+        d = w - self.teacher
+        if self.mask is not None:
+            return 0.5 * (self.mask * d * d).sum((-1, -2))
+        if self.basis is not None:
+            d = d @ self.basis
+        return 0.5 * (d * d).sum((-1, -2))
+
+
+def completion_task(n: int, rank: int, frac_observed: float, frac_deficit: float, seed: int = 0,
+                    scale: float = 1.0):
+    """Matrix completion (Kleinman, Achille, Soatto 2024, Sec. 6; Arora et al. 2019): a rank-r
+    target n x n with singular values ``scale``, a set of observed entries and, nested inside it, a
+    smaller set seen during a deficit. Returns (target, full_mask, deficit_mask, test_mask). Observed
+    entries weigh n^2/|Omega| (so the expected gradient equals the fully observed one); the deficit
+    mask keeps that weight on its subset, so its loss is the full loss restricted to fewer entries
+    and a network that already fits every observation feels no deficit. The test mask weighs the
+    unobserved entries 1/|unobserved| (a mean)."""
+    rng = np.random.default_rng(seed)
+    target = (random_orthogonal(n, rng, rank) * scale) @ random_orthogonal(n, rng, rank).T
+    order = rng.permutation(n * n)
+    n_full, n_def = round(frac_observed * n * n), round(frac_deficit * n * n)
+    if not 0 < n_def <= n_full < n * n:
+        raise ValueError("need 0 < deficit observations <= observations < all entries")
+
+    def mask_of(idx, weight):
+        m = np.zeros(n * n)
+        m[idx] = weight
+        return m.reshape(n, n)
+
+    full = mask_of(order[:n_full], n * n / n_full)
+    deficit = mask_of(order[:n_def], n * n / n_full)
+    test = mask_of(order[n_full:], 1.0 / (n * n - n_full))
+    return target, full, deficit, test
