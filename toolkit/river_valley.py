@@ -28,7 +28,7 @@ import numpy as np
 import torch
 
 from toolkit.curves import Curve
-from toolkit.nqm import as_lr_matrix, expected_loss, steady_state
+from toolkit.nqm import as_lr_matrix, expected_loss, steady_state, torch_threads
 
 __all__ = ["Valley", "cyclic_cosine", "expected", "hill_steady_state", "simulate_sgd", "to_curves"]
 
@@ -126,7 +126,7 @@ def expected(valley: Valley, lrs, every: int = 1) -> dict:
 
 
 def simulate_sgd(valley: Valley, lrs, seeds: int = 64, every: int = 1, seed: int = 0,
-                 dtype=torch.float64) -> dict:
+                 dtype=torch.float64, threads: int | None = 1) -> dict:
     """SGD on the river valley for ``seeds`` seeds per schedule, all in one torch batch.
 
     Gradient (Wen et al. 2024, Sec. 2 stand-in): ``dL/dx = f'(x) - g'(x) sum_j lambda_j z_j``,
@@ -161,7 +161,7 @@ def simulate_sgd(valley: Valley, lrs, seeds: int = 64, every: int = 1, seed: int
             sums[k][0, :, j] += v.sum(1)
             sums[k][1, :, j] += v.square().sum(1)
 
-    with torch.no_grad():
+    with torch.no_grad(), torch_threads(threads):
         record(0, x, y)
         j = 1
         for t in range(T):
