@@ -1,18 +1,25 @@
 """Loss-curve laws (scikit-learn style estimators): ``Law().fit(curves).predict(schedule)``."""
 from toolkit.laws.base import FORMAT_VERSION, LawError, LossLaw
+from toolkit.laws.cpt import CPTLaw
 from toolkit.laws.momentum import MomentumLaw
 from toolkit.laws.multipower import MultiPowerLaw
 
+#: laws of single-phase training curves (the choices of `cltk fit-scaling --law`)
 LAWS = {"multipower": MultiPowerLaw, "momentum": MomentumLaw}
+#: every law, by the name stored in its JSON
+ALL_LAWS = {**LAWS, "cpt": CPTLaw}
 #: the law `cltk fit-scaling` uses when none is named (lowest held-out error on the 25M benchmark)
 DEFAULT_LAW = "multipower"
 
 
 def get_law(name: str, **kw) -> LossLaw:
     """A new, unfitted law by name (see ``LAWS``)."""
-    if name not in LAWS:
-        raise LawError(f"unknown law '{name}' (choose from {', '.join(LAWS)})")
-    return LAWS[name](**kw)
+    if name not in ALL_LAWS:
+        raise LawError(f"unknown law '{name}' (choose from {', '.join(ALL_LAWS)})")
+    try:
+        return ALL_LAWS[name](**kw)
+    except TypeError as e:
+        raise LawError(f"law '{name}': bad configuration ({e})") from None
 
 
 def load_law(text: str) -> LossLaw:
@@ -21,9 +28,11 @@ def load_law(text: str) -> LossLaw:
 
 
 __all__ = [
+    "ALL_LAWS",
     "DEFAULT_LAW",
     "FORMAT_VERSION",
     "LAWS",
+    "CPTLaw",
     "LawError",
     "LossLaw",
     "MomentumLaw",

@@ -251,7 +251,8 @@ class LossLaw:
 
     def to_json(self) -> str:
         self._check_fitted()
-        return json.dumps({"law": self.name, "format_version": FORMAT_VERSION, "params": self.params_,
+        return json.dumps({"law": self.name, "format_version": FORMAT_VERSION, "config": self._config(),
+                           "params": self.params_,
                            "bootstrap": getattr(self, "boot_params_", []),
                            "cv_quantiles": getattr(self, "cv_quantiles_", []),
                            "fit_info": getattr(self, "fit_info_", {})}, indent=2)
@@ -269,7 +270,10 @@ class LossLaw:
         if data.get("format_version") != FORMAT_VERSION:
             raise LawError(f"law file has format_version {data.get('format_version')!r}; this cltk reads "
                            f"version {FORMAT_VERSION} (refit the law with this version)")
-        law = get_law(data["law"]) if cls is LossLaw else cls()
+        config = data.get("config", {})
+        if not isinstance(config, dict):
+            raise LawError("law file: 'config' must be an object")
+        law = get_law(data["law"], **config) if cls is LossLaw else cls(**config)
         if law.name != data["law"]:
             raise LawError(f"law file holds a '{data['law']}' law, not '{law.name}'")
         missing = set(law.param_names) - set(data["params"])
@@ -304,6 +308,10 @@ class LossLaw:
             raise LawError(f"{self.name}: {n_params} parameters need more than "
                            f"{sum(len(c.steps) for c in curves)} logged points")
         return curves
+
+    def _config(self) -> dict:
+        """Constructor arguments that change what the law computes (saved in its JSON)."""
+        return dict(self.fixed)
 
     def _check_fitted(self):
         if not hasattr(self, "params_"):
