@@ -45,3 +45,18 @@ def test_cpt_law_needs_switch_step():
         CPTLaw().fit([c])
     with pytest.raises(LawError, match="domain"):
         CPTLaw(domain="middle")
+
+
+def test_select_cpt_picks_the_setting_the_laws_prefer():
+    from toolkit.selection import SelectionError, select_cpt
+
+    old, new = CPTLaw(domain="old"), CPTLaw(domain="new")
+    old.params_, new.params_ = dict(TRUTH), dict(TRUTH)
+    pre = cosine(1e-3, T_PT, final=1e-4, warmup=100)
+    sel = select_cpt(old, new, pre, T_CPT, peaks=[3e-4, 1e-3], warmups=[50, 200], replays=[0.0, 0.5], weight_old=1.0)
+    assert len(sel.candidates) == 8 and sel.score == min(r["score"] for r in sel.candidates)
+    assert sel.replay == 0.5  # only the old domain counts: replay reduces its forgetting
+    sel_new = select_cpt(old, new, pre, T_CPT, peaks=[3e-4, 1e-3], replays=[0.0, 0.5], weight_old=0.0)
+    assert sel_new.replay == 0.0
+    with pytest.raises(SelectionError, match="old domain"):
+        select_cpt(new, new, pre, T_CPT, peaks=[1e-3])

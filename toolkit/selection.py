@@ -16,6 +16,10 @@ all candidates. Families:
   never worse than that candidate.
 
 Objectives: ``final`` (loss at the last step) or ``anytime`` (mean loss over checkpoint steps).
+
+``select_cpt(law_old, law_new, pretrain, cpt_steps, peaks, warmups, replays)`` chooses the re-warm
+peak, re-warm length and replay fraction of continual pre-training that minimise a weighted sum of
+the old- and new-domain losses predicted by two CPT laws (toolkit.laws.cpt).
 """
 from __future__ import annotations
 
@@ -26,7 +30,7 @@ import numpy as np
 
 from toolkit.curves import Curve
 from toolkit.laws.base import LawError, LossLaw
-from toolkit.schedules import COOLDOWN_SHAPES, Schedule, cosine, join, piecewise, warmup, wsd, wsd_s
+from toolkit.schedules import COOLDOWN_SHAPES, Schedule, cosine, join, piecewise, rewarm, warmup, wsd, wsd_s
 
 FAMILIES = ("wsd", "cosine", "free")
 OBJECTIVES = ("final", "anytime")
@@ -176,3 +180,53 @@ def select_schedule(law: LossLaw, total_steps: int, peak_lr: float, family: str 
         interval = (float(lo[0]), float(hi[0]))
     return Selection(chosen, chosen.spec, fam, objective, _score(law, chosen, score_steps), steps, predicted,
                      _score(law, chosen, final_step), interval, level, rows, time.perf_counter() - t0)
+
+
+@dataclasses.dataclass
+class CPTSelection:
+    """The chosen continual-pre-training setting and every candidate scored."""
+
+    peak: float
+    warmup: int
+    replay: float
+    spec: str  # the whole LR schedule (pre-training + re-warmed CPT phase)
+    old_loss: float
+    new_loss: float
+    score: float
+    candidates: list[dict]
+
+
+def cpt_schedule(pretrain: Schedule, cpt_steps: int, peak: float, warmup: int, final_ratio: float = 0.1) -> Schedule:
+    """Pre-training schedule, then re-warming from its last LR to ``peak`` and a cosine decay to
+    ``final_ratio * peak`` over ``cpt_steps`` (Ibrahim et al. 2024, Sec. 5)."""
+    start = float(pretrain(pretrain.steps - 1))
+    return join(pretrain, rewarm(start, peak, warmup, cpt_steps, final=final_ratio * peak))
+
+
+def select_cpt(law_old: LossLaw, law_new: LossLaw, pretrain: Schedule, cpt_steps: int, peaks, warmups=(0,),
+               replays=(0.0,), final_ratio: float = 0.1, weight_old: float = 0.5) -> CPTSelection:
+    """Choose the re-warm peak, re-warm length and replay fraction that minimise
+    ``weight_old * L_old + (1 - weight_old) * L_new`` at the end of continual pre-training, as
+    predicted by two fitted CPT laws (Wang et al. 2025; see toolkit.laws.cpt)."""
+    for law, dom in ((law_old, "old"), (law_new, "new")):
+        if getattr(law, "name", None) != "cpt" or getattr(law, "domain", None) != dom or not hasattr(law, "params_"):
+            raise SelectionError(f"select_cpt needs a fitted CPT law of the {dom} domain as law_{dom}")
+    if pretrain.steps is None or cpt_steps < 2 or not 0 <= weight_old <= 1:
+        raise SelectionError("select_cpt: need a finite pre-training schedule, cpt_steps >= 2, 0 <= weight_old <= 1")
+    if any(not 0 <= r <= 1 for r in replays) or any(p <= 0 for p in peaks) or any(w >= cpt_steps for w in warmups):
+        raise SelectionError("select_cpt: replays must be in [0, 1], peaks > 0, warmups < cpt_steps")
+    end = np.array([pretrain.steps + cpt_steps - 1])
+    rows = []
+    for peak in peaks:
+        for w in warmups:
+            sched = cpt_schedule(pretrain, cpt_steps, peak, w, final_ratio)
+            for r in replays:
+                meta = {"cpt_start": pretrain.steps, "replay": float(r)}
+                c = Curve.from_schedule(sched.spec, sched, end, meta=meta)
+                old, new = float(law_old.predict(c)[0]), float(law_new.predict(c)[0])
+                rows.append({"peak": float(peak), "warmup": int(w), "replay": float(r), "old_loss": old,
+                             "new_loss": new, "score": weight_old * old + (1 - weight_old) * new,
+                             "spec": sched.spec})
+    rows.sort(key=lambda r: r["score"])
+    b = rows[0]
+    return CPTSelection(b["peak"], b["warmup"], b["replay"], b["spec"], b["old_loss"], b["new_loss"], b["score"], rows)
