@@ -175,7 +175,7 @@ def run_depth(o: Options) -> Result:
         t0 = time.perf_counter()
         tr = train(w, task, lr=lr, steps=cap, batch_size=batch, seed=o.seed, record_every=every)
         secs = time.perf_counter() - t0
-        first = crossing_time(tr.steps.astype(float), tr.loss, o.threshold * tr.loss[:, :1], rising=False)
+        first = crossing_time(tr.steps.astype(float), tr.loss, o.threshold * tr.loss[:, 0], rising=False)
         first = np.where(np.isnan(first), np.inf, first).reshape(len(inits), seeds, len(grid))
         med = np.median(first, axis=1)  # (inits, grid)
         for j, kind in enumerate(inits):
@@ -194,6 +194,9 @@ def run_depth(o: Options) -> Result:
         censored = bool(np.isnan(t_last))
         metrics[f"time_ratio_{kind}"] = (cap if censored else t_last) / t_first
         metrics[f"time_ratio_{kind}_censored"] = censored
+        if len(sub) >= 3:  # growth over the deeper half, where Saxe et al. predict saturation
+            t_mid = sub.time_steps.iloc[len(sub) // 2]
+            metrics[f"time_ratio_{kind}_deep_half"] = (cap if censored else t_last) / t_mid
     # decoupled theory: all n modes start at u = 1 (what orthogonal layers give along aligned modes)
     s_full = np.concatenate([s, np.zeros(n - len(s))])
     theory = []

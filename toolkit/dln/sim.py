@@ -30,6 +30,7 @@ __all__ = [
 ]
 
 INIT_KINDS = ("small", "gaussian", "orthogonal", "balanced", "lowrank")
+_SINGLE_THREAD_FLOPS = 4e6  # below this many FLOPs per batched product, one CPU thread is faster
 
 
 def resolve_device(spec: str = "auto") -> torch.device:
@@ -182,6 +183,23 @@ def train(weights: list[torch.Tensor], task: Task, *, lr, steps: int, batch_size
     draws ``batch_size`` Gaussian inputs per member and step (x = Q z) and targets T x + noise.
     ``lr`` is a float or one value per member. ``modes`` = (U, V) tensors whose column pairs give
     the mode strengths to record. Steps are numbered from ``start_step`` (deficit windows use it)."""
+    threads = torch.get_num_threads()
+    widths = [weights[0].shape[-1]] + [w.shape[-2] for w in weights]
+    per_product = train_flops(widths, weights[0].shape[0], weights[0].shape[1], batch_size) / (3 * len(weights))
+    if weights[0].device.type == "cpu" and per_product < _SINGLE_THREAD_FLOPS:
+        # small products: thread hand-offs cost more than the arithmetic, and on a shared machine
+        # a busy second core can stall every product (measured 100x slowdowns)
+        torch.set_num_threads(1)
+    try:
+        return _train(weights, task, lr=lr, steps=steps, batch_size=batch_size, seed=seed,
+                      record_every=record_every, eval_tasks=eval_tasks, modes=modes, deficit=deficit,
+                      start_step=start_step, weights0=weights0, record=record)
+    finally:
+        torch.set_num_threads(threads)
+
+
+def _train(weights, task, *, lr, steps, batch_size, seed, record_every, eval_tasks, modes, deficit, start_step,
+           weights0, record):
     e, p = weights[0].shape[:2]
     dev, dt = weights[0].device, weights[0].dtype
     depth = len(weights)
