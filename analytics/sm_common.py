@@ -80,15 +80,27 @@ def ci95(values, axis=-1) -> tuple[np.ndarray, np.ndarray]:
     return mean, half
 
 
+def _sparse_frame(c: Curve, lr_col: str = "lr", loss_col: str = "loss") -> pd.DataFrame:
+    """One row per step 1..last (the LR of that update), loss only where it was logged: the
+    W&B-style sparse rows the readers accept, which give them the exact LR history."""
+    steps = np.arange(1, len(c.lrs))
+    loss = np.full(len(steps), np.nan)
+    loss[c.steps - 1] = c.loss
+    return pd.DataFrame({"step": steps, lr_col: c.lrs[1:], loss_col: loss})
+
+
 def write_curves(out_dir: Path, curves: list[Curve]) -> Path:
-    """``curves.csv`` (columns curve, step, lr, loss: one block per curve) and ``curves/NAME.csv``
-    (step, lr, loss: one file per curve, the readers' single-curve format for ``cltk fit-scaling``)."""
-    frames = []
+    """``curves/NAME.csv``: columns step, lr, loss (the readers' single-curve format, read by
+    ``cltk fit-scaling`` with no options), and ``curves.csv``: all curves side by side as columns
+    step, NAME/lr, NAME/loss (read one with ``--lr-col NAME/lr --loss-col NAME/loss``). Rows hold
+    every step's LR; loss cells are empty between logged steps. Curve histories start with the
+    LR 0 of "step 0" (see :func:`toolkit.river_valley.to_curves`), so row ``s`` is update ``s``."""
+    wide = None
     for c in curves:
-        f = c.to_frame()
-        atomic_write_frame(out_dir / "curves" / f"{c.name}.csv", f)
-        frames.append(f.assign(curve=c.name)[["curve", "step", "lr", "loss"]])
-    return atomic_write_frame(out_dir / "curves.csv", pd.concat(frames, ignore_index=True))
+        atomic_write_frame(out_dir / "curves" / f"{c.name}.csv", _sparse_frame(c))
+        f = _sparse_frame(c, f"{c.name}/lr", f"{c.name}/loss")
+        wide = f if wide is None else wide.merge(f, on="step", how="outer")
+    return atomic_write_frame(out_dir / "curves.csv", wide.sort_values("step"))
 
 
 def finite(x) -> float | None:

@@ -82,8 +82,19 @@ def test_cli_river_valley(tmp_path):
     assert m["wsd_below_cosine_final"] is True and m["wsd_above_cosine_stable_frac"] > 0.9
     assert m["hill_lr_r2"] > 0.98 and m["wsds_minus_wsd_max"] is not None
     assert m["law_multipower_heldout_pred_e"] < 0.01
-    head = (out / "curves.csv").read_text().splitlines()[0]
-    assert head == "curve,step,lr,loss"
+    # the curve files read back through the readers with the exact LR history
+    from analytics.readers import read_curve
+
+    res = json.loads((out / "law_multipower.json").read_text())
+    assert res["law"] == "multipower"
+    c1 = read_curve(out / "curves" / "wsd.csv")
+    c2 = read_curve(out / "curves.csv", lr_col="wsd/lr", loss_col="wsd/loss")
+    lrs = parse("wsd:peak=0.5,steps=1000,decay=0.2").render(1000)
+    np.testing.assert_allclose(c1.lrs, np.concatenate([[0.0], lrs]))
+    np.testing.assert_allclose(c2.lrs, c1.lrs)
+    np.testing.assert_allclose(c2.loss, c1.loss)
+    assert c1.steps[0] == 10 and c1.steps[-1] == 1000
+    assert m["final_loss_wsd"] == pytest.approx(c1.loss[-1])
     for f in ("report.html", "river_valley_curves.png", "curves/wsd.csv", "law_momentum.json"):
         assert (out / f).exists()
 
