@@ -91,7 +91,10 @@ def run_rehearsal(out_dir: Path, learners=LEARNERS, spec: str | None = None, n_t
         if learner == "mlp":
             from toolkit.rehearsal_mlp import load_digit_tasks, run_mlp
 
-            data = load_digit_tasks(n_tasks, seeds, test_per_task, seed)
+            try:
+                data = load_digit_tasks(n_tasks, seeds, test_per_task, seed)
+            except RuntimeError as e:  # scikit-learn missing: not part of the base install
+                raise InputError(f"--learner mlp: {e}") from None
             perf = run_mlp(env, data, block_steps, lrs, eval_every, hidden, batch, seed)
         else:
             lt = R.make_linear_tasks(n_tasks, dim, rank, similarity, seeds, seed)

@@ -25,7 +25,8 @@ __all__ = ["as_lr_matrix", "expected_loss", "sgd_monte_carlo", "spectrum", "stea
 
 @contextlib.contextmanager
 def torch_threads(n: int | None):
-    """Run a block with ``n`` torch intra-op threads (None: unchanged), then restore the setting.
+    """Run a block with ``n`` torch intra-op threads (None: unchanged), then restore the setting
+    (an engineering helper; no paper).
 
     The simulators loop over many small kernels; on a shared CPU one thread avoids the spinning
     and oversubscription that made two threads 5-10x slower in our measurements."""
@@ -66,7 +67,8 @@ def steady_state(h, c, lr) -> np.ndarray:
 
 
 def as_lr_matrix(lrs) -> np.ndarray:
-    """Per-step LRs as a (schedules, steps) float64 array (a 1-D array is one schedule)."""
+    """Per-step LRs as a (schedules, steps) float64 array (a 1-D array is one schedule): the
+    ``alpha_t`` of the recursion of Zhang et al. (2019, Eq. 5-6), validated."""
     a = np.asarray(lrs, dtype=np.float64)
     if a.ndim == 1:
         a = a[None, :]

@@ -136,7 +136,8 @@ def make_environment(n_tasks: int = 5, n_blocks: int = 50, budget: float = 0.3, 
 
 
 def task_per_step(tasks: np.ndarray, block_steps: int) -> np.ndarray:
-    """The task of every update: each block's task repeated ``block_steps`` times (last axis)."""
+    """The task of every update: each block's task repeated ``block_steps`` times (last axis), the
+    per-iteration view of the block sequence used for continual evaluation (De Lange et al. 2023)."""
     return np.repeat(tasks, block_steps, axis=-1)
 
 
