@@ -272,12 +272,15 @@ def _train(weights, task, *, lr, steps, batch_size, seed, record_every, eval_tas
             for w in flat[1:]:
                 h = torch.bmm(w, h)
                 hs.append(h)
-            out = h.view(e, p, *h.shape[1:])
-            out = (out * out_gate[..., None, None]).sum(1) if out_gate is not None else out.sum(1)
-            err = out - y
+            if p == 1 and out_gate is None:
+                out = h  # (E, n_out, B): summing one pathway would only copy
+            else:
+                out = h.view(e, p, *h.shape[1:])
+                out = (out * out_gate[..., None, None]).sum(1) if out_gate is not None else out.sum(1)
+            err = torch.sub(out, y)
             if mask is not None:
-                err = err * mask
-            delta = (err * coef).unsqueeze(1)
+                err.mul_(mask)
+            delta = err.mul_(coef).unsqueeze(1)
             delta = delta * gate[..., None, None] if gate is not None else delta.expand(e, p, *err.shape[1:])
             delta = delta.reshape(e * p, *err.shape[1:])
             for i in range(depth - 1, -1, -1):
