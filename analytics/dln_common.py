@@ -26,7 +26,7 @@ class Options:
     seeds: int | None = None
     seed: int = 0
     device: str = "auto"
-    dtype: str = "float32"
+    dtype: str | None = None
     optimizer: str | None = None
     batch_size: int = 32
     lr: float | None = None
@@ -54,13 +54,13 @@ class Options:
     lr_grid: tuple | None = None
     threshold: float = 0.01
 
-    def torch_setup(self):
+    def torch_setup(self, default_dtype: str = "float32"):
         """(device, dtype) for the simulator; bad names are InputErrors."""
         try:
             dev = resolve_device(self.device)
         except (RuntimeError, ValueError) as e:
             raise InputError(f"--device: {e}") from None
-        return dev, {"float32": torch.float32, "float64": torch.float64}[self.dtype]
+        return dev, {"float32": torch.float32, "float64": torch.float64}[self.dtype or default_dtype]
 
     def gd_batch(self, default: str = "gd"):
         """None (full-batch GD) or the SGD batch size."""
@@ -116,7 +116,7 @@ def validate(experiment: str, o: Options) -> None:
                 raise InputError(f"{name}: onsets must be >= 0, got {v}")
     if o.optimizer not in (None, "gd", "sgd"):
         raise InputError(f"--optimizer: choose gd or sgd, got '{o.optimizer}'")
-    if o.dtype not in ("float32", "float64"):
+    if o.dtype not in (None, "float32", "float64"):
         raise InputError(f"--dtype: choose float32 or float64, got '{o.dtype}'")
     if not o.phases or set(o.phases) - {"A", "B"}:
         raise InputError(f"--phases: a sequence of the letters A and B, got '{o.phases}'")
@@ -193,14 +193,16 @@ def write_result(res: Result, out_dir: Path) -> dict:
     return metrics
 
 
-_HEADLINE = ("err", "diff", "ratio", "closed_form", "time_to", "onset0_", "onsetnone", "onset750", "forgetting",
-             "control", "damage", "time_orthogonal", "time_gaussian", "theory_rel")
+_FIRST = ("err", "diff", "ratio", "closed_form", "mc_")
+_THEN = ("time_to", "onset0_", "onset400_", "onset750_", "forgetting", "time_orthogonal", "time_gaussian")
 
 
-def headline(metrics: dict, limit: int = 30) -> list:
-    """The metrics worth printing on the terminal: errors, reference times, early/late deficits, ratios."""
-    picked = [(k, v) for k, v in metrics.items() if any(h in k for h in _HEADLINE)]
-    return (picked or list(metrics.items()))[:limit]
+def headline(metrics: dict, limit: int = 40) -> list:
+    """The metrics worth printing on the terminal: errors and ratios first, then reference times,
+    early/late deficits and forgetting; all of them are in metrics.json."""
+    first = [(k, v) for k, v in metrics.items() if any(h in k for h in _FIRST)]
+    then = [(k, v) for k, v in metrics.items() if any(h in k for h in _THEN) and (k, v) not in first]
+    return (first + then or list(metrics.items()))[:limit]
 
 
 def crossing_time(times: np.ndarray, values: np.ndarray, level, rising: bool = True) -> np.ndarray:

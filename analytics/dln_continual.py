@@ -126,7 +126,7 @@ def run_sequential(o: Options) -> Result:
     ax.set(xlabel="teacher similarity c", ylabel="forgetting of A (loss rise during B)", title="forgetting vs similarity")
     ax.legend(fontsize=7)
     pick = slice(None, None, max(1, len(steps_rec) // 50))
-    for c in sims[:: max(1, len(sims) // 3)]:
+    for c in sims[sorted({0, len(sims) // 2, len(sims) - 1})]:
         for depth, mk in zip(depths, "os^v"):
             pts, = ax2.plot(steps_rec[pick], curves[f"loss_A_D{depth}_c{key(c)}"][pick], mk, ms=3,
                             label=f"sim A, D={depth}, c={c:g}")
@@ -134,7 +134,7 @@ def run_sequential(o: Options) -> Result:
                 ax2.plot(steps_rec, curves[f"exact_A_D1_c{key(c)}"], "-", color=pts.get_color(), lw=1)
     for b in bounds[1:-1]:
         ax2.axvline(b, color="grey", lw=0.5)
-    ax2.set(yscale="symlog", xlabel="step", ylabel="loss on task A", title=f"phases {o.phases}: exact D=1 (lines)")
+    ax2.set(xlabel="step", ylabel="loss on task A", title=f"phases {o.phases}: exact D=1 (lines)")
     ax2.legend(fontsize=6)
     frame = pd.DataFrame({"step": steps_rec, "lr": lr})
     frame["loss"] = curves[f"loss_A_D{depths[-1]}_c{key(sims[0])}"]
@@ -180,7 +180,7 @@ def run_critical_period(o: Options) -> Result:
     uv = (torch.as_tensor(teacher.u, dtype=dt, device=dev), torch.as_tensor(teacher.v, dtype=dt, device=dev))
     batch = o.gd_batch(default="sgd")
     rows, metrics, traj = [], {}, {}
-    diffs = []
+    diffs, ref_diffs = [], []
     m = len(on_all)
     for j, depth in enumerate(depths):
         w = init_weights("balanced", [n] * (depth + 1), m * seeds, pathways=2, scale=k0, teacher=teacher,
@@ -195,10 +195,16 @@ def run_critical_period(o: Options) -> Result:
             metrics[f"ode_{tag}_Ka"], metrics[f"ode_{tag}_Kb"] = ka[j, i], kb[j, i]
             metrics[f"sgd_{tag}_Ka"], metrics[f"sgd_{tag}_Kb"] = k_end[i, 0], k_end[i, 1]
             diffs += [abs(k_end[i, 0] - ka[j, i]), abs(k_end[i, 1] - kb[j, i])]
+            if on in (-1, 0, 400, 750):
+                ref_diffs += diffs[-2:]
             rows.append({"D": depth, "onset": "none" if on < 0 else int(on), "ode_Ka": ka[j, i], "ode_Kb": kb[j, i],
                          "sgd_Ka": k_end[i, 0], "sgd_Kb": k_end[i, 1], "sgd_loss_final": tr.loss[i::m, -1].mean()})
         traj[depth] = (tr.steps, tr.modes[:m, :, :, 0], tr.loss[:m])
+    # onsets inside the fast learning transition are sensitive to SGD noise in the escape time; the
+    # DESIGN onsets (0, 400, 750) and the control sit on either side of it
     metrics["sgd_ode_max_abs_diff"] = max(diffs)
+    if ref_diffs:
+        metrics["sgd_ode_max_abs_diff_reference_onsets"] = max(ref_diffs)
     tables = {"critical_period": pd.DataFrame(rows)}
     figs = []
     fig, axes = plt.subplots(1, 2, figsize=(11, 4))

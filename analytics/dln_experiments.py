@@ -49,7 +49,8 @@ def run_modes(o: Options) -> Result:
     if n < len(s):
         from analytics.errors import InputError
         raise InputError(f"--width: {n} is smaller than the number of singular values ({len(s)})")
-    dev, dt = o.torch_setup()
+    # float64 by default: near convergence lr x residual falls below float32's resolution of the weights
+    dev, dt = o.torch_setup("float64")
     batch = o.gd_batch()
     teacher = make_teacher(n, n, s, seed=o.seed)
     task = Task.from_numpy(teacher.matrix, device=dev, dtype=dt)
@@ -154,7 +155,7 @@ def run_depth(o: Options) -> Result:
     depth-D ODE, and orthogonal vs scaled-Gaussian random inits trained with lr = eta0 / D, best
     eta0 of a grid, median over seeds: orthogonal stays nearly flat, Gaussian grows."""
     dev, dt = o.torch_setup()
-    ref, metrics = _depth_reference(o, dev, dt, o.lr or 2e-3)
+    ref, metrics = _depth_reference(o, dev, o.torch_setup("float64")[1], o.lr or 2e-3)
     depths = o.depths or (2, 4, 9, 19, 29, 49)
     inits = o.inits or ("orthogonal", "gaussian")
     n = o.width or 32

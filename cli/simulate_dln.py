@@ -22,7 +22,7 @@ _LISTS = {"depths": int, "inits": str, "singular_values": float, "similarities":
 @click.option("--seeds", type=int, default=None, help="Networks per configuration (random seeds).")
 @click.option("--seed", type=int, default=0, show_default=True, help="Base seed (teachers, inits, SGD).")
 @click.option("--device", default="auto", show_default=True, help="auto, cpu, cuda, cuda:N.")
-@click.option("--dtype", default="float32", show_default=True, help="float32 or float64.")
+@click.option("--dtype", default=None, help="float32 or float64 [default: float64 for modes, float32 otherwise].")
 @click.option("--optimizer", default=None, help="gd (full batch, whitened) or sgd [default: gd; sgd for critical-period].")
 @click.option("--batch-size", type=int, default=32, show_default=True, help="SGD minibatch size.")
 @click.option("--lr", type=float, default=None, help="Learning rate (critical-period: the ODE step dt).")
