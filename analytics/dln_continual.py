@@ -260,7 +260,7 @@ def run_critical_period(o: Options) -> Result:
 
 
 def _matrix_completion(o: Options, dev, dt):
-    """Deep matrix completion with a few-observations deficit (Kleinman et al. 2024, Sec. 6): depth
+    """Deep matrix completion with a few-observations deficit (Kleinman et al. 2024, matrix-completion experiment): depth
     ``mc_depth``, width = size, init 1e-3, lr 0.2; every onset member starts from the same init."""
     n = o.mc_size
     onsets = tuple(int(x) for x in (o.mc_onsets or (0, 1000, 2000, 3000)))

@@ -31,7 +31,7 @@ __all__ = ["EXPERIMENTS", "Options", "demo_section", "run_depth", "run_experimen
 
 
 def _theory_modes(t, s, u0, depth):
-    """Mode trajectories of Saxe et al. 2014: closed form (Eq. 6) for D = 2, the ODE (Eq. 10) otherwise."""
+    """Mode trajectories of Saxe et al. 2014: the sigmoidal closed form for D = 2, the deep mode ODE otherwise."""
     if depth == 2:
         return two_layer_trajectory(np.asarray(t)[:, None], np.asarray(s)[None], u0)
     return depth_trajectory(t, s, u0, depth)
@@ -39,7 +39,7 @@ def _theory_modes(t, s, u0, depth):
 
 def run_modes(o: Options) -> Result:
     """Per-mode learning curves u_a(t) of balanced (decoupled) and small random inits against the
-    closed form of Saxe et al. 2014 (Eq. 6; the depth-D ODE, Eq. 10, for D != 2)."""
+    closed form of Saxe et al. 2014 (the sigmoidal solution; the depth-D mode ODE for D != 2)."""
     s = np.asarray(o.singular_values or (3.0, 2.0, 1.0), float)
     u0 = o.init_scale or 1e-4
     lr = o.lr or 5e-4
@@ -115,7 +115,7 @@ def run_modes(o: Options) -> Result:
             frame[name] = v
     return Result("modes", "Deep linear network: mode dynamics vs. closed form",
                   "Mode strengths u_a(t) = u_a^T W_D...W_1 v_a of full-batch-trained deep linear networks "
-                  "(markers) against Saxe et al. (2014) Eq. 6 (D = 2) and the depth-D ODE Eq. 10 (lines). "
+                  "(markers) against the closed form of Saxe et al. (2014) (D = 2) and their depth-D mode ODE (lines). "
                   "Balanced inits start every mode at u0 and follow the theory exactly up to the O(lr) "
                   "discretisation error; small random inits follow it after a seed-dependent delay.",
                   {"singular_values": s.tolist(), "u0": u0, "lr": lr, "depths": list(depths), "width": n,
@@ -125,7 +125,7 @@ def run_modes(o: Options) -> Result:
 
 
 def _depth_reference(o, dev, dt, lr):
-    """Saxe et al. 2014, Eq. 10 time from u0 = 1e-3 to 0.5 (s = tau = 1) for D = 2, 4, 9: quadrature,
+    """Saxe et al. 2014 deep mode ODE: time from u0 = 1e-3 to 0.5 (s = tau = 1) for D = 2, 4, 9: quadrature,
     ODE integration and a balanced scalar-chain simulation."""
     rows, metrics = [], {}
     teacher = make_teacher(1, 1, [1.0], seed=o.seed)
@@ -151,7 +151,7 @@ def _depth_reference(o, dev, dt, lr):
 
 
 def run_depth(o: Options) -> Result:
-    """Learning time vs depth (Saxe et al. 2014, Sec. 3-4): the DESIGN reference times of the
+    """Learning time vs depth (Saxe et al. 2014, depth-independent learning times): the DESIGN reference times of the
     depth-D ODE, and orthogonal vs scaled-Gaussian random inits trained with lr = eta0 / D, best
     eta0 of a grid, median over seeds: orthogonal stays nearly flat, Gaussian grows."""
     dev, dt = o.torch_setup()
@@ -216,8 +216,10 @@ def run_depth(o: Options) -> Result:
     ax.plot(np.asarray(depths) + 1, theory, "-", label=f"theory: decoupled modes from u=1, eta0={grid.max():g}")
     ax.set(xscale="log", yscale="log", xlabel="N_l = D + 1 layers", ylabel=f"steps to {o.threshold:g} x initial loss",
            title="learning time vs depth (lr = eta0 / D)")
+    ax.set_xticks(np.asarray(depths) + 1, [str(d + 1) for d in depths])
+    ax.minorticks_off()
     ax.legend(fontsize=7)
-    ax2.plot(ref.N_l, ref.time_quadrature, "-", label="theory (quadrature of Eq. 10)")
+    ax2.plot(ref.N_l, ref.time_quadrature, "-", label="theory (quadrature of the mode ODE)")
     ax2.plot(ref.N_l, ref.time_sim, "o", label="simulation (balanced)")
     ax2.set(xlabel="N_l", ylabel="time u: 1e-3 -> 0.5 (tau = s = 1)", title="depth-D ODE reference times")
     ax2.legend(fontsize=7)
@@ -227,7 +229,7 @@ def run_depth(o: Options) -> Result:
     for name, v in curves.items():
         frame[name] = v
     return Result("depth", "Deep linear network: learning time vs depth",
-                  "Reference times of the depth-D mode ODE (Saxe et al. 2014, Eq. 10; DESIGN.md 3.45, 15.5, "
+                  "Reference times of the depth-D mode ODE (Saxe et al. 2014; DESIGN.md 3.45, 15.5, "
                   "30.9) by quadrature, ODE integration and simulation; then random orthogonal vs scaled "
                   "Gaussian (variance 1/fan_in) inits with lr = eta0/D: time to reach the loss threshold, "
                   "best eta0 of the grid, median over seeds. Runs that never reach it are drawn at the cap.",

@@ -1,7 +1,7 @@
 """Critical learning periods in deep linear networks (Kleinman, Achille, Soatto 2024, "Critical
 learning periods emerge even in deep linear networks", ICLR).
 
-Multi-pathway model (their Sec. 3-4, Eq. 4-6): two depth-D linear pathways a, b see the same
+Multi-pathway model (their per-mode pathway equations): two depth-D linear pathways a, b see the same
 input and their outputs are summed. Along a mode of strength S with balanced layers, pathway x has
 per-layer weight p_x and end-to-end strength K_x = p_x^D, and gradient descent with step dt is
 
@@ -19,7 +19,8 @@ __all__ = ["pathway_ode"]
 
 def pathway_ode(depth, onset, length, *, strength: float = 10.0, k0: float = 0.01, dt: float = 0.01,
                 steps: int = 1000, remove_output: bool = False, record_every: int = 0):
-    """Integrate the two-pathway mode dynamics (Kleinman et al. 2024, Eq. 6) by the forward-Euler
+    """Integrate the two-pathway mode dynamics (Kleinman et al. 2024: gradient descent on the
+    per-layer weight of one pathway mode) by the forward-Euler
     map above, for every combination of the broadcast arrays ``depth``, ``onset``, ``length`` at once.
 
     onset < 0 means no deficit. ``remove_output`` also removes pathway b's output during the deficit

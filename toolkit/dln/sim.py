@@ -58,8 +58,8 @@ def init_weights(kind: str, widths, n_members: int, *, pathways: int = 1, scale:
     """Initial weights of ``n_members`` x ``pathways`` networks with layer sizes ``widths`` =
     [n_in, n_1, ..., n_out]; returns D tensors of shape (E, P, n_i, n_{i-1}).
 
-    kinds (Saxe et al. 2014, Sec. 3-4; Liu et al. 2024, "How connectivity structure shapes rich and
-    lazy learning in neural circuits", for the low-rank case):
+    kinds (Saxe et al. 2014, random orthogonal vs scaled Gaussian inits; Liu et al. 2024, "How
+    connectivity structure shapes rich and lazy learning in neural circuits", for low rank):
     ``small`` iid N(0, scale^2); ``gaussian`` scaled Gaussian iid N(0, scale^2 / fan_in);
     ``orthogonal`` scale x Haar (semi-)orthogonal; ``balanced`` decoupled and balanced along the
     teacher's modes, end-to-end mode strength ``scale`` in every mode (each layer scale^{1/D}, random
@@ -118,10 +118,10 @@ def end_to_end(weights: list[torch.Tensor]) -> torch.Tensor:
 @dataclasses.dataclass
 class Deficit:
     """A temporary deficit, per ensemble member: for start <= step < start + length, pathway
-    ``pathway`` stops learning (None: no pathway is deprived) (Kleinman, Achille, Soatto 2024, Sec. 3: the deprived pathway gets no
-    gradient); with ``remove_output`` its output is also removed (its input set to zero). ``mask``
-    replaces the task's observation weights during the window (the matrix-completion deficit of
-    Kleinman et al. 2024, Sec. 6: fewer observed entries)."""
+    ``pathway`` stops learning, None: no pathway is deprived (the multi-pathway deficit of
+    Kleinman, Achille, Soatto 2024: the deprived pathway gets no gradient); with ``remove_output``
+    its output is also removed (its input set to zero). ``mask`` replaces the task's observation
+    weights during the window (their matrix-completion deficit: fewer observed entries)."""
 
     start: torch.Tensor
     length: torch.Tensor
@@ -179,7 +179,7 @@ def train(weights: list[torch.Tensor], task: Task, *, lr, steps: int, batch_size
     """Train every member of the ensemble in place by gradient descent on ``task``.
 
     Full-batch GD (``batch_size`` None) follows the population loss 1/2 |(W - T) Q|^2 of whitened
-    inputs exactly, the discrete-time version of Saxe et al. 2014, Eq. 3 with tau = 1/lr; SGD
+    inputs exactly, the discrete-time version of the gradient-flow equations of Saxe et al. 2014 with tau = 1/lr; SGD
     draws ``batch_size`` Gaussian inputs per member and step (x = Q z) and targets T x + noise.
     ``lr`` is a float or one value per member. ``modes`` = (U, V) tensors whose column pairs give
     the mode strengths to record. Steps are numbered from ``start_step`` (deficit windows use it)."""

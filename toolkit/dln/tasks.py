@@ -1,5 +1,5 @@
 """Teachers and tasks for deep linear networks: a teacher is built from chosen singular values and
-random singular vectors (Saxe et al. 2014, Sec. 2: whitened inputs, Sigma_yx = U S V^T), and a
+random singular vectors (Saxe et al. 2014, whitened-input setting:, Sigma_yx = U S V^T), and a
 second teacher can be rotated away from it by a chosen angle (the teacher similarity of Lee et al.
 2021, "Continual learning in the teacher-student setup: impact of task similarity")."""
 from __future__ import annotations
@@ -22,7 +22,8 @@ def random_orthogonal(n: int, rng: np.random.Generator, m: int | None = None) ->
 
 @dataclasses.dataclass
 class Teacher:
-    """T = U diag(s) V^T: ``u`` (n_out x m), ``s`` (m,), ``v`` (n_in x m) (Saxe et al. 2014, Eq. 2)."""
+    """T = U diag(s) V^T: ``u`` (n_out x m), ``s`` (m,), ``v`` (n_in x m) (Saxe et al. 2014, SVD of
+    the input-output correlation)."""
 
     u: np.ndarray
     s: np.ndarray
@@ -39,7 +40,7 @@ class Teacher:
 
 def make_teacher(n_in: int, n_out: int, singular_values, seed: int = 0) -> Teacher:
     """A teacher with the given singular values and Haar-random singular vectors (Saxe et al. 2014,
-    Sec. 2). Needs len(singular_values) <= min(n_in, n_out)."""
+    whitened-input setting). Needs len(singular_values) <= min(n_in, n_out)."""
     s = np.asarray(singular_values, float)
     if s.ndim != 1 or len(s) == 0 or len(s) > min(n_in, n_out):
         raise ValueError(f"need 1..{min(n_in, n_out)} singular values, got {len(np.atleast_1d(s))}")
@@ -109,7 +110,7 @@ class Task:
 
 def completion_task(n: int, rank: int, frac_observed: float, frac_deficit: float, seed: int = 0,
                     scale: float = 1.0):
-    """Matrix completion (Kleinman, Achille, Soatto 2024, Sec. 6; Arora et al. 2019): a rank-r
+    """Matrix completion (Kleinman, Achille, Soatto 2024, matrix-completion experiment; Arora et al. 2019): a rank-r
     target n x n with singular values ``scale``, a set of observed entries and, nested inside it, a
     smaller set seen during a deficit. Returns (target, full_mask, deficit_mask, test_mask). Observed
     entries weigh n^2/|Omega| (so the expected gradient equals the fully observed one); the deficit

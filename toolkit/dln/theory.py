@@ -26,7 +26,7 @@ __all__ = [
 
 
 def two_layer_trajectory(t, s, u0, tau: float = 1.0):
-    """Balanced 2-layer (D = 2) mode strength u(t) (Saxe et al. 2014, Eq. 6).
+    """Balanced 2-layer (D = 2) mode strength u(t) (Saxe et al. 2014, exact sigmoidal solution of tau du/dt = 2u(s - u)).
 
     u(t) = s e^{2st/tau} / (e^{2st/tau} - 1 + s/u0); written with e^{-2st/tau} so large t does not
     overflow. Also valid for u0 > s (unlearning toward a smaller target, used for task switches).
@@ -37,14 +37,14 @@ def two_layer_trajectory(t, s, u0, tau: float = 1.0):
 
 
 def two_layer_time(u0, uf, s, tau: float = 1.0):
-    """Time for a balanced 2-layer mode to go from u0 to uf (Saxe et al. 2014, Eq. 7):
+    """Time for a balanced 2-layer mode to go from u0 to uf (Saxe et al. 2014, learning-time formula):
     t = (tau / 2s) ln[uf (s - u0) / (u0 (s - uf))]."""
     u0, uf, s = np.asarray(u0, float), np.asarray(uf, float), np.asarray(s, float)
     return tau / (2.0 * s) * np.log(uf * (s - u0) / (u0 * (s - uf)))
 
 
 def depth_rhs(u, s, depth: int, tau: float = 1.0):
-    """du/dt of one mode of a balanced depth-D network (Saxe et al. 2014, Eq. 10, N_l = D + 1):
+    """du/dt of one mode of a balanced depth-D network (Saxe et al. 2014, deep-network mode equation, N_l = D + 1):
     tau du/dt = D u^{2 - 2/D} (s - u)."""
     if depth < 1:
         raise ValueError(f"depth must be >= 1, got {depth}")
@@ -53,7 +53,7 @@ def depth_rhs(u, s, depth: int, tau: float = 1.0):
 
 
 def depth_time(u0: float, uf: float, s: float, depth: int, tau: float = 1.0) -> float:
-    """Learning time from u0 to uf of the depth-D mode ODE (Saxe et al. 2014, Eq. 10), by quadrature
+    """Learning time from u0 to uf of the depth-D mode ODE (Saxe et al. 2014, deep-network mode equation), by quadrature
     of t = int du / (du/dt).
 
     The integrand is written in x = ln u: the plateau near small u0 spans decades, which a uniform
@@ -70,7 +70,7 @@ def depth_time(u0: float, uf: float, s: float, depth: int, tau: float = 1.0) -> 
 
 
 def depth_trajectory(t, s, u0, depth: int, tau: float = 1.0):
-    """u(t) of each mode by integrating the depth-D ODE (Saxe et al. 2014, Eq. 10) with DOP853.
+    """u(t) of each mode by integrating the depth-D ODE (Saxe et al. 2014, deep-network mode equation) with DOP853.
 
     ``s`` and ``u0`` are arrays of modes integrated as one system; returns shape (len(t), n_modes).
     For D = 1 the ODE is linear and for D = 2 it matches :func:`two_layer_trajectory`."""
@@ -84,7 +84,7 @@ def depth_trajectory(t, s, u0, depth: int, tau: float = 1.0):
 
 
 def infinite_depth_time(u0, uf, s, depth: int, tau: float = 1.0):
-    """Large-depth limit of the depth-D learning time (Saxe et al. 2014, Sec. 3, Eq. 11 regime):
+    """Large-depth limit of the depth-D learning time (Saxe et al. 2014, infinite-depth analysis):
     for D -> inf, u^{2-2/D} -> u^2 and tau du/dt = D u^2 (s - u) integrates to
     t = tau/D [1/(s u0) - 1/(s uf) + ln(uf (s - u0) / (u0 (s - uf))) / s^2].
 
@@ -149,7 +149,7 @@ def linear_sequential_exact(w0: np.ndarray, teachers, bases, steps: list[int], l
     so its loss is 1/2 |(W - T_k) P|^2 and GD with step lr gives
     W(t) = W_start - (1 - (1 - lr)^t) (W_start - T_k) P: each phase converges to the projection of
     the previous solution onto the task's solution set (the alternating projections of Evron et al.
-    2022, "How catastrophic can catastrophic forgetting be in linear regression?", Eq. 4, and the
+    2022, "How catastrophic can catastrophic forgetting be in linear regression?", the projection map of one task, and the
     teacher-student setting of Lee et al. 2021). ``record`` holds global step indices; returns the
     losses 1/2 |(W - T_j) P_j|^2 of every eval task, shape (len(eval_teachers), len(record))."""
     w = np.asarray(w0, float)
