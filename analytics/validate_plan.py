@@ -29,8 +29,9 @@ from __future__ import annotations
 
 import hashlib
 import json
-import tomllib
 from pathlib import Path
+
+import tomllib
 
 from analytics.errors import InputError
 from analytics.executors import EXECUTORS
