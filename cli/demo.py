@@ -33,12 +33,7 @@ def demo(out_dir: Path):
     index = Report("cltk demo")
     summary = {}
     for title, mod, fn in SECTIONS:
-        try:
-            section = getattr(importlib.import_module(mod), fn)
-        except ModuleNotFoundError as e:
-            if e.name != mod:
-                raise
-            continue
+        section = getattr(importlib.import_module(mod), fn)
         sub = out_dir / mod.rsplit(".", 1)[-1]
         t0 = time.perf_counter()
         with console.status(f"demo: {title}"):

@@ -36,20 +36,16 @@ def cli():
     """
 
 
-# (module, attribute) of each top-level command; a capability whose module is not present yet is skipped
-_COMMANDS = [("cli.demo", "demo"), ("cli.fit_scaling", "fit_scaling"), ("cli.simulate", "simulate"),
-             ("cli.select_schedule", "select_schedule"), ("cli.proxy", "proxy"), ("cli.validate", "validate")]
-
-
 def _register():
-    import importlib
+    from cli.demo import demo
+    from cli.fit_scaling import fit_scaling
+    from cli.proxy import proxy
+    from cli.select_schedule import select_schedule
+    from cli.simulate import simulate
+    from cli.validate import validate
 
-    for mod, attr in _COMMANDS:
-        try:
-            cli.add_command(getattr(importlib.import_module(mod), attr))
-        except ModuleNotFoundError as e:
-            if e.name != mod:
-                raise
+    for cmd in (demo, fit_scaling, select_schedule, simulate, proxy, validate):
+        cli.add_command(cmd)
 
 
 _register()

@@ -1,13 +1,12 @@
 """``cltk simulate MODEL``: analytic models. Each model's subcommand lives in its own module."""
 from __future__ import annotations
 
-import importlib
-
 import click
 
-# (module, attribute) of each model's click command; a module not present yet is skipped
-_MODELS = [("cli.simulate_dln", "dln"), ("cli.simulate_nqm", "nqm"),
-           ("cli.simulate_river_valley", "river_valley"), ("cli.simulate_rehearsal", "rehearsal")]
+from cli.simulate_dln import dln
+from cli.simulate_nqm import nqm
+from cli.simulate_rehearsal import rehearsal
+from cli.simulate_river_valley import river_valley
 
 
 @click.group()
@@ -15,9 +14,5 @@ def simulate():
     """Simulate analytic models of training dynamics (writes results, plots and report.html)."""
 
 
-for _mod, _attr in _MODELS:
-    try:
-        simulate.add_command(getattr(importlib.import_module(_mod), _attr))
-    except ModuleNotFoundError as e:
-        if e.name != _mod:
-            raise
+for _cmd in (dln, nqm, river_valley, rehearsal):
+    simulate.add_command(_cmd)
