@@ -175,7 +175,7 @@ def analyse_cpt(plan: dict, runs: list[dict]) -> tuple[dict, dict]:
               "cpt_predicted_best_trained": "peak={:g},warmup={},replay={:g}".format(*pred_among),
               "cpt_real_best_trained": "peak={:g},warmup={},replay={:g}".format(*best),
               "cpt_selected_is_real_best": pred_among == best})
-    return m, {"out": out, "selection": sel, "real": real}
+    return m, {"out": out, "selection": sel, "real": real, "laws": laws}
 
 
 def run_validate(plan: dict, out_dir, on_done=None) -> tuple[dict, dict]:

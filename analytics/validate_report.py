@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from analytics.io import atomic_write_frame, atomic_write_json
+from analytics.io import atomic_write_frame, atomic_write_json, atomic_write_text
 from analytics.report import Report, plt
 
 
@@ -32,6 +32,9 @@ def write_validate(metrics: dict, details: dict, plan: dict, out_dir: Path) -> P
     out_dir = Path(out_dir)
     atomic_write_json(out_dir / "metrics.json", metrics)
     atomic_write_frame(out_dir / "curves.csv", _curves_frame(details))
+    if "cpt" in details:  # for `cltk select-cpt`
+        for dom, law in details["cpt"]["laws"].items():
+            atomic_write_text(out_dir / f"cpt_law_{dom}.json", law.to_json())
     rep = Report(f"cltk validate: {plan['name']}")
     rep.text(f"Plan {plan['path']}: {metrics['runs_total']} proxy runs ({metrics['runs_reused']} reused, "
              f"{metrics['runs_trained']} trained) in {metrics['seconds']:.0f} s.")

@@ -40,11 +40,12 @@ def _register():
     from cli.demo import demo
     from cli.fit_scaling import fit_scaling
     from cli.proxy import proxy
+    from cli.select_cpt import select_cpt_cmd
     from cli.select_schedule import select_schedule
     from cli.simulate import simulate
     from cli.validate import validate
 
-    for cmd in (demo, fit_scaling, select_schedule, simulate, proxy, validate):
+    for cmd in (demo, fit_scaling, select_schedule, select_cpt_cmd, simulate, proxy, validate):
         cli.add_command(cmd)
 
 

@@ -56,6 +56,18 @@ def test_validate_end_to_end_and_rerun_reuses_runs(tmp_path):
     assert all(not isinstance(v, (dict, list)) for v in m1.values())
     assert m1["multipower_heldout_final_rel_err_mean"] < 0.2  # tiny runs: a sanity bound, not the target
     assert (tmp_path / "out" / "report.html").exists() and (tmp_path / "out" / "curves.csv").exists()
+    # the fitted CPT laws drive `cltk select-cpt`
+    out = tmp_path / "out"
+    r = CliRunner().invoke(cli, ["select-cpt", str(out / "cpt_law_old.json"), str(out / "cpt_law_new.json"),
+                                 "--pretrain", "cosine:peak=3e-3,steps=30,final=3e-4,warmup=3", "--steps", "30",
+                                 "--peaks", "1e-3,3e-3", "--replays", "0,0.3", "--out", str(tmp_path / "sel")])
+    assert r.exit_code == 0, r.output
+    sel = json.loads((tmp_path / "sel" / "metrics.json").read_text())
+    assert sel["n_candidates"] == 4 and sel["selected_peak"] in (1e-3, 3e-3)
+    r = CliRunner().invoke(cli, ["select-cpt", str(out / "cpt_law_new.json"), str(out / "cpt_law_new.json"),
+                                 "--pretrain", "cosine:peak=3e-3,steps=30", "--steps", "30", "--peaks", "1e-3",
+                                 "--out", str(tmp_path / "sel2")])
+    assert r.exit_code == 2 and "old domain" in r.output
     r = CliRunner().invoke(cli, ["validate", str(p), "--out", str(tmp_path / "out")])
     m2 = json.loads((tmp_path / "out" / "metrics.json").read_text())
     assert m2["runs_reused"] == 7 and m2["runs_trained"] == 0
