@@ -70,7 +70,7 @@ def warmup_end(lrs: np.ndarray) -> int:
     """Index of the LR peak that ends the initial non-decreasing (warmup) prefix of ``lrs``.
 
     LR changes up to this step are warmup, which the annealing terms of the laws leave out
-    (Luo et al. 2025, Sec. 3: the sums start after warmup; its area enters through S1)."""
+    (Luo et al. 2025, Sec. 3, count t after warmup; the warmup's area enters through S1)."""
     drops = np.flatnonzero(np.diff(lrs) < 0)
     return int(drops[0]) if len(drops) else len(lrs) - 1
 
