@@ -54,35 +54,43 @@ def train_cmd(config, overrides, out_dir, device, seed, fresh, quiet):
     extra = [f"device={device}"] if device else []
     extra += [f"seed={seed}"] if seed is not None else []
     cfg = load_proxy_config(config, list(overrides) + extra)
-    console = Console(stderr=True)
     rank0 = int(os.environ.get("RANK", "0")) == 0
-    show = rank0 and not quiet
-    with _progress(console) if show else _Null() as prog:
-        task = prog.add_task("train", total=sum(p["steps"] for p in cfg["phases"]), info="")
+    bar = _LazyBar(Console(stderr=True), "train", sum(p["steps"] for p in cfg["phases"]), rank0 and not quiet)
+    last = {"val": ""}
 
-        def on_step(step, total, row):
-            info = f"lr {row['lr']:.2e}"
-            if row.get("loss") is not None:
-                on_step.last = f" val {row['loss']:.3f}"
-            prog.update(task, completed=step, info=info + getattr(on_step, "last", ""))
+    def on_step(step, total, row):
+        if row.get("loss") is not None:
+            last["val"] = f" val {row['loss']:.3f}"
+        bar.update(step, f"lr {row['lr']:.2e}{last['val']}")
 
+    try:
         metrics = run_train(cfg, out_dir, resume=not fresh, on_step=on_step)
+    finally:
+        bar.close()
     if rank0:
         _print(metrics, out_dir)
 
 
-class _Null:
-    def __enter__(self):
-        return self
+class _LazyBar:
+    """A progress bar that appears at the first step, so errors found while loading the data print
+    as one clean line instead of under an empty bar."""
 
-    def __exit__(self, *a):
-        return False
+    def __init__(self, console: Console, name: str, total: int, show: bool):
+        self.console, self.name, self.total, self.show = console, name, total, show
+        self.prog = None
 
-    def add_task(self, *a, **k):
-        return 0
+    def update(self, completed: int, info: str) -> None:
+        if not self.show:
+            return
+        if self.prog is None:
+            self.prog = _progress(self.console)
+            self.prog.start()
+            self.task = self.prog.add_task(self.name, total=self.total, info="")
+        self.prog.update(self.task, completed=completed, info=info)
 
-    def update(self, *a, **k):
-        pass
+    def close(self) -> None:
+        if self.prog is not None:
+            self.prog.stop()
 
 
 def _print(metrics: dict, out_dir: Path) -> None:

@@ -39,7 +39,9 @@ DEFAULTS: dict = {
     "train": {
         "batch_size": 32,  # sequences per optimizer step, over all ranks and micro-batches
         "grad_accum": 1,
-        "weight_decay": 0.1,  # independent of the LR (Wortsman et al. 2023, Sec. 3.2.2)
+        # independent of the LR (Wortsman et al. 2023, Sec. 3.2.2): the fraction of each weight removed
+        # per step at peak LR, i.e. coupled decay x peak LR (0.1 x 1e-3 = 1e-4, their setting)
+        "weight_decay": 1e-4,
         "beta1": 0.9,
         "beta2": 0.95,
         "eps": 1e-8,

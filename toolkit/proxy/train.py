@@ -41,7 +41,7 @@ from toolkit.proxy.config import ConfigError, dump_toml, phase_weights
 from toolkit.proxy.model import GPT, ModelConfig
 from toolkit.schedules import parse
 
-__all__ = ["CKPT", "CURVES", "train"]
+__all__ = ["CKPT", "CURVES", "environment", "make_optimizer", "train"]
 
 CKPT, CURVES = "checkpoint.pt", "curves.csv"
 _FIXED_COLS = ["step", "tokens", "phase", "lr", "loss", "train_loss", "grad_norm"]
@@ -97,9 +97,10 @@ def environment(device: torch.device) -> dict:
     return env
 
 
-def _optimizer(model: GPT, t: dict, peak_lr: float, device: torch.device) -> torch.optim.AdamW:
-    """AdamW with decay on matrices only. torch's AdamW shrinks by lr * weight_decay per step; dividing
-    by the peak LR makes the decay s_t * wd with s_t = lr_t / peak, independent of the LR itself."""
+def make_optimizer(model: GPT, t: dict, peak_lr: float, device: torch.device) -> torch.optim.AdamW:
+    """AdamW (Loshchilov & Hutter 2019, Alg. 2) with decay on matrices only and weight decay independent
+    of the LR (Wortsman et al. 2023, Sec. 3.2.2): each step removes s_t * weight_decay of every weight,
+    s_t = lr_t / peak. torch's AdamW removes lr_t * its weight_decay, hence the division by the peak."""
     decay = [p for p in model.parameters() if p.dim() >= 2]
     rest = [p for p in model.parameters() if p.dim() < 2]
     groups = [{"params": decay, "weight_decay": t["weight_decay"] / peak_lr},
@@ -174,14 +175,22 @@ def train(cfg: dict, out_dir: str | Path, *, resume: bool = True, on_step=None) 
     With ``resume`` and a ``checkpoint.pt`` of the same config in ``out_dir``, training continues
     from it; a checkpoint of another config is an error rather than silently overwritten.
     """
-    out_dir = Path(out_dir)
+    threads, determ = torch.get_num_threads(), torch.are_deterministic_algorithms_enabled()
+    if cfg["train"]["threads"]:
+        torch.set_num_threads(cfg["train"]["threads"])
+    if cfg["train"]["deterministic"]:
+        torch.use_deterministic_algorithms(True, warn_only=True)
+    try:
+        return _train(cfg, Path(out_dir), resume, on_step)
+    finally:  # the settings are process-wide: leave the caller's as they were
+        torch.set_num_threads(threads)
+        torch.use_deterministic_algorithms(determ)
+
+
+def _train(cfg: dict, out_dir: Path, resume: bool, on_step) -> dict:
     rank, world, local_rank = _dist()
     device = _device(cfg["device"], local_rank)
     t, mc = cfg["train"], ModelConfig(**cfg["model"])
-    if t["threads"]:
-        torch.set_num_threads(t["threads"])
-    if t["deterministic"]:
-        torch.use_deterministic_algorithms(True, warn_only=True)
     micro = t["batch_size"] // t["grad_accum"]
     if micro % world:
         raise ConfigError(f"train.batch_size / train.grad_accum = {micro} rows is not divisible by {world} ranks")
@@ -205,7 +214,7 @@ def train(cfg: dict, out_dir: str | Path, *, resume: bool = True, on_step=None) 
     torch.manual_seed(cfg["seed"])
     random.seed(cfg["seed"])
     model = GPT(mc).to(device)
-    opt = _optimizer(model, t, peak, device)
+    opt = make_optimizer(model, t, peak, device)
     run = model
     if t["compile"]:
         run = torch.compile(model)
@@ -217,7 +226,7 @@ def train(cfg: dict, out_dir: str | Path, *, resume: bool = True, on_step=None) 
     step, rows, elapsed = 0, [], 0.0
     ckpt_path = out_dir / CKPT
     if resume and ckpt_path.exists():
-        ck = torch.load(ckpt_path, map_location=device, weights_only=True)
+        ck = torch.load(ckpt_path, map_location="cpu", weights_only=True)  # RNG states must stay on the CPU
         if ck["config"] != cfg:
             diff = next((k for k in cfg if ck["config"].get(k) != cfg[k]), "?")
             raise ConfigError(f"{ckpt_path} belongs to a run with a different config (section '{diff}' "
@@ -293,7 +302,7 @@ def train(cfg: dict, out_dir: str | Path, *, resume: bool = True, on_step=None) 
     if world > 1:
         torch.distributed.barrier()
     fpt = model.flops_per_token()
-    tps = [r["tokens_per_s"] for r in rows[resumed_from:] if r.get("tokens_per_s")]
+    tps = [r["tokens_per_s"] for r in rows if r.get("tokens_per_s")]
     return {"out_dir": str(out_dir), "params": model.num_params(), "params_non_embedding": model.num_params(False),
             "flops_per_token": fpt, "steps": total, "tokens": total * tokens_per_step, "device": str(device),
             "world_size": world, "resumed_from_step": resumed_from, "train_seconds": elapsed,
@@ -301,3 +310,25 @@ def train(cfg: dict, out_dir: str | Path, *, resume: bool = True, on_step=None) 
             "phases": [{"name": ph["name"] or str(i), "steps": ph["steps"], "weights": weights[i],
                         "primary": primary[i], "schedule": ph["schedule"]} for i, ph in enumerate(cfg["phases"])],
             "rows": rows}
+
+
+def main(argv: list[str] | None = None) -> None:
+    """``python -m toolkit.proxy.train CONFIG OUT_DIR [KEY=VALUE ...]``: the bare loop (no report,
+    no metrics.json; ``cltk proxy train`` adds those), e.g. under torchrun on a machine without the
+    analytics dependencies. Prints the summary (without the curve) as one JSON line."""
+    from toolkit.proxy.config import load_config
+
+    args = sys.argv[1:] if argv is None else argv
+    if len(args) < 2:
+        raise SystemExit("usage: python -m toolkit.proxy.train CONFIG OUT_DIR [KEY=VALUE ...]")
+    try:
+        summary = train(load_config(args[0], args[2:]), args[1])
+    except (ConfigError, D.DataError, ValueError) as e:
+        print(f"error: {e}", file=sys.stderr)
+        raise SystemExit(2) from None
+    if _dist()[0] == 0:
+        print(json.dumps({k: v for k, v in summary.items() if k != "rows"}))
+
+
+if __name__ == "__main__":
+    main()
