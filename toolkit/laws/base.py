@@ -44,7 +44,10 @@ class LossLaw:
     min_curves = 1
 
     def __init__(self, huber_delta: float = 1e-3, n_candidates: int = 64, n_refine: int = 3, seed: int = 0,
-                 **fixed: float):
+                 curve_weighting: str = "equal", **fixed: float):
+        if curve_weighting not in ("equal", "points"):
+            raise LawError(f"curve_weighting must be 'equal' or 'points', got '{curve_weighting}'")
+        self.curve_weighting = curve_weighting
         self.huber_delta = huber_delta
         self.n_candidates = n_candidates
         self.n_refine = n_refine
@@ -116,9 +119,19 @@ class LossLaw:
         nl = full_nl(self._from_unconstrained(x[n_lin:], free))
         return {**dict(zip(self.lin_names, lin.tolist())), **dict(zip(self.nl_names, nl.tolist()))}
 
+    def _point_weights(self, curves: list[Curve]) -> np.ndarray:
+        """Per-point weights: with "equal", every curve weighs the same whatever its logging
+        interval (a run logged every 10 steps would otherwise outweigh one logged every 1000);
+        with "points", every logged point does."""
+        if self.curve_weighting == "points":
+            return np.ones(sum(len(c.steps) for c in curves))
+        mean_n = np.mean([len(c.steps) for c in curves])
+        return np.concatenate([np.full(len(c.steps), mean_n / len(c.steps)) for c in curves])
+
     def _fit(self, curves: list[Curve], progress) -> LossLaw:
         t0 = time.perf_counter()
         y, feats, full_nl, free, bounds = self._problem(curves)
+        w = self._point_weights(curves)
 
         # 1. screening: variable projection over a Sobol design in the data-scaled box
         lo, hi = self._nl_box(curves)
@@ -135,10 +148,10 @@ class LossLaw:
             F = feats(full_nl(nl_free), False)
             if not np.all(np.isfinite(F)):
                 continue
-            lin, _ = nnls(F / y[:, None], np.ones_like(y))
+            lin, _ = nnls(F * (np.sqrt(w) / y)[:, None], np.sqrt(w))
             yhat = F @ lin
             if np.all(yhat > 0):
-                scored.append((self._huber_cost(np.log(y) - np.log(yhat)), nl_free, lin))
+                scored.append((self._huber_cost(np.sqrt(w) * (np.log(y) - np.log(yhat))), nl_free, lin))
         if not scored:
             raise LawError(f"{self.name}: no starting point gave a positive predicted loss; "
                            "check that the curves are loss values of the given LR histories")
@@ -149,7 +162,7 @@ class LossLaw:
         # 2. refinement: robust least squares on log residuals from the best starts
         best = None
         for k, (_, nl_free, lin) in enumerate(scored[: self.n_refine]):
-            res = self._refine(y, feats, full_nl, free, nl_free, lin, bounds)
+            res = self._refine(y, feats, full_nl, free, nl_free, lin, bounds, np.sqrt(w))
             if best is None or res.cost < best.cost:
                 best = res
             if progress:
@@ -206,6 +219,7 @@ class LossLaw:
         rng = np.random.default_rng(seed)
         with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
             y, feats, full_nl, free, bounds = self._problem(curves)
+            base_w = self._point_weights(curves)
             lin0 = np.array([self.params_[k] for k in self.lin_names])
             nl0 = np.array([self.params_[k] for k in self.nl_names])[free]
             sets = []
@@ -213,14 +227,14 @@ class LossLaw:
                 w_curve = rng.dirichlet(np.ones(len(curves))) * len(curves)
                 w = np.concatenate([wc * _block_counts(len(c.steps), block_frac, rng)
                                     for c, wc in zip(curves, w_curve)])
-                res = self._refine(y, feats, full_nl, free, nl0, lin0, bounds, np.sqrt(w))
+                res = self._refine(y, feats, full_nl, free, nl0, lin0, bounds, np.sqrt(w * base_w))
                 sets.append(self._set_params(res.x, full_nl, free))
                 if progress:
                     progress(f"bootstrap {b + 1}/{n}")
             errs = []
             for i, c in enumerate(curves if len(curves) > 1 else []):
                 w = np.concatenate([np.full(len(d.steps), float(j != i)) for j, d in enumerate(curves)])
-                res = self._refine(y, feats, full_nl, free, nl0, lin0, bounds, w)
+                res = self._refine(y, feats, full_nl, free, nl0, lin0, bounds, np.sqrt(w * base_w))
                 p = self._set_params(res.x, full_nl, free)
                 pred = self._predict_sets([p], self._prepare(c, c.steps))[0]
                 errs.append(np.abs(c.loss - pred) / pred)
@@ -311,7 +325,7 @@ class LossLaw:
 
     def _config(self) -> dict:
         """Constructor arguments that change what the law computes (saved in its JSON)."""
-        return dict(self.fixed)
+        return {**self.fixed, "curve_weighting": self.curve_weighting}
 
     def _check_fitted(self):
         if not hasattr(self, "params_"):
