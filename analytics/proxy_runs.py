@@ -26,7 +26,7 @@ from pathlib import Path
 import numpy as np
 
 from analytics.errors import InputError
-from analytics.io import atomic_write_frame, atomic_write_json
+from analytics.io import atomic_write_bytes, atomic_write_frame, atomic_write_json
 from toolkit.proxy import ERRORS, load_config, train
 from toolkit.schedules import ScheduleError, parse
 
@@ -196,7 +196,8 @@ def sweep_metrics(results: dict[str, dict | None], errors: dict[str, str]) -> di
 
 def run_sweep(plan: list[tuple[str, dict]], out_dir, *, workers: int = 1, on_done=None) -> dict:
     """Run every (name, config) of ``plan`` into ``out_dir/runs/<name>`` in a pool of ``workers``
-    processes (spawned: torch state is not fork-safe); write metrics.json, curves.csv, report.html."""
+    processes (spawned: torch state is not fork-safe); write metrics.json, curves.csv (every run,
+    wide), curves/<name>.csv (one file per run) and report.html."""
     out_dir = Path(out_dir)
     results: dict[str, dict | None] = {}
     errors: dict[str, str] = {}
@@ -216,7 +217,10 @@ def run_sweep(plan: list[tuple[str, dict]], out_dir, *, workers: int = 1, on_don
     results = {n: results[n] for n, _ in plan}
     metrics = sweep_metrics(results, errors)
     atomic_write_json(out_dir / "metrics.json", metrics)
-    atomic_write_frame(out_dir / "curves.csv", wide_curves(out_dir, [n for n, _ in plan if results[n]]))
+    done = [n for n, _ in plan if results[n]]
+    atomic_write_frame(out_dir / "curves.csv", wide_curves(out_dir, done))
+    for n in done:  # named copies: `cltk fit-scaling` names curves by file, and every run's file is curves.csv
+        atomic_write_bytes(out_dir / "curves" / f"{n}.csv", (out_dir / "runs" / n / "curves.csv").read_bytes())
     from analytics.proxy_report import sweep_report
 
     sweep_report(plan, results, errors, metrics, out_dir)

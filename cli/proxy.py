@@ -93,8 +93,8 @@ class _LazyBar:
             self.prog.stop()
 
 
-def _print(metrics: dict, out_dir: Path) -> None:
-    t = Table(title=f"proxy run {out_dir}")
+def _print(metrics: dict, out_dir: Path, what: str = "run") -> None:
+    t = Table(title=f"proxy {what} {out_dir}")
     t.add_column("figure")
     t.add_column("value", justify="right")
     for k, v in metrics.items():
@@ -142,7 +142,7 @@ def sweep_cmd(config, schedules, schedules_file, phase, seeds, workers, override
             prog.update(task, advance=1, info=f"{name}: " + ("failed" if err else "done"))
 
         out = run_sweep(plan, out_dir, workers=min(workers, len(plan)), on_done=on_done)
-    _print(out["metrics"], out_dir)
+    _print(out["metrics"], out_dir, "sweep")
     for name, err in out["errors"].items():
         click.echo(f"run {name} failed: {err}", err=True)
     if out["errors"]:

@@ -90,6 +90,7 @@ def test_sweep_runs_schedules_in_a_process_pool(tmp_path, proxy_cache):
     c = read_curve(tmp_path / "s" / "curves.csv", lr_col="1-wsd/lr", loss_col="1-wsd/loss")
     assert c.steps[-1] == 39 and c.lrs[-1] == pytest.approx(3e-3 / 6)  # wsd decays over steps 14..20
     assert (tmp_path / "s" / "runs" / "cos" / "checkpoint.pt").exists()
+    assert read_curve(tmp_path / "s" / "curves" / "cos.csv").name == "cos"
     assert (tmp_path / "s" / "report.html").exists()
 
 
