@@ -6,7 +6,8 @@ from toolkit.laws import CPTLaw, LawError, load_law
 from toolkit.schedules import cosine, join, rewarm
 
 T_PT, T_CPT = 3000, 2000
-TRUTH = {"L0": 2.0, "A": 0.8, "C1": 3.0, "C2": 3.0, "B": 0.3, "alpha": 0.4, "lam": 0.995, "E": 0.5, "beta": 0.7}
+TRUTH = {"L0": 2.0, "A": 0.8, "C1": 3.0, "C2": 3.0, "B": 0.3, "alpha": 0.4, "lam": 0.995, "E": 0.5, "beta": 0.7,
+         "rho": 2.0}
 
 
 def cpt_curve(name, peak, warm, replay, law, noise, rng):
@@ -40,7 +41,7 @@ def test_cpt_law_recovers_unseen_setting(domain):
 
 
 def test_cpt_law_needs_switch_step():
-    c = Curve("x", [10, 20, 30, 40, 50, 60, 70, 80, 90, 100], np.linspace(3, 2, 10), np.full(101, 1e-3))
+    c = Curve("x", np.arange(10, 210, 10), np.linspace(3, 2, 20), np.full(201, 1e-3))
     with pytest.raises(LawError, match="cpt_start"):
         CPTLaw().fit([c])
     with pytest.raises(LawError, match="domain"):
