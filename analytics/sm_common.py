@@ -14,29 +14,11 @@ from analytics.errors import InputError
 from analytics.io import atomic_write_frame
 from toolkit import schedules
 from toolkit.curves import Curve
-from toolkit.river_valley import cyclic_cosine
 
 
 def parse_schedule(spec: str) -> schedules.Schedule:
-    """``toolkit.schedules.parse`` plus ``cyclic:peak=..,steps=..,cycles=..,final=..,warmup=..``
-    (cosine with warm restarts, Loshchilov & Hutter 2017, Eq. 5)."""
-    text = spec.strip()
-    if text.lower().startswith("cyclic:") and "+" not in text:
-        kw = {"peak": None, "steps": None, "cycles": "4", "final": "0", "warmup": "0"}
-        for item in filter(None, (a.strip() for a in text.split(":", 1)[1].split(","))):
-            key, eq, val = item.partition("=")
-            if not eq or key.strip() not in kw:
-                raise schedules.ScheduleError(f"schedule 'cyclic': unknown or malformed argument '{item}' "
-                                              f"(arguments: {', '.join(kw)})")
-            kw[key.strip()] = val.strip()
-        if kw["peak"] is None or kw["steps"] is None:
-            raise schedules.ScheduleError("schedule 'cyclic': needs peak and steps")
-        try:
-            return cyclic_cosine(float(kw["peak"]), int(float(kw["steps"])), int(float(kw["cycles"])),
-                                 float(kw["final"]), int(float(kw["warmup"])))
-        except ValueError as e:
-            raise schedules.ScheduleError(f"schedule 'cyclic': {e}") from None
-    return schedules.parse(text)
+    """A schedule from its text spec (``toolkit.schedules.parse``; ``cyclic:`` included)."""
+    return schedules.parse(spec)
 
 
 def schedule_names(specs: list[str]) -> list[str]:

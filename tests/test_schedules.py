@@ -37,7 +37,9 @@ def test_two_stage_join_and_spec_roundtrip():
                  "twostage:peak=1,low=0.1,switch=50,steps=100,warmup=5",
                  "invsqrt:peak=1,warmup=10,timescale=10",
                  "rewarm:start=0.1,peak=1,warmup=10,steps=100,final=0,shape=cosine",
-                 "wsds:peak=1,budgets=100/200,decay=0.2,shape=linear,final=0,warmup=10"]:
+                 "wsds:peak=1,budgets=100/200,decay=0.2,shape=linear,final=0,warmup=10",
+                 "cyclic:peak=1,steps=200,cycles=3,final=0.1,warmup=5",
+                 "piecewise:at=0/10/200,lr=0/1/0.1"]:
         a = S.parse(spec)
         b = S.parse(a.to_spec())
         assert np.array_equal(a.render(300), b.render(300))

@@ -22,13 +22,13 @@ is then deterministic gradient descent and the hill part is exactly an NQM (:mod
 from __future__ import annotations
 
 import dataclasses
-import itertools
 
 import numpy as np
 import torch
 
 from toolkit.curves import Curve
 from toolkit.nqm import as_lr_matrix, expected_loss, steady_state, torch_threads
+from toolkit.schedules import cyclic_cosine
 
 __all__ = ["Valley", "cyclic_cosine", "expected", "hill_steady_state", "simulate_sgd", "to_curves"]
 
@@ -203,20 +203,3 @@ def to_curves(result: dict, lrs, names: list[str], meta: dict | None = None) -> 
                             {"source": "river_valley", **(meta or {})}))
     return curves
 
-
-def cyclic_cosine(peak: float, steps: int, cycles: int = 4, final: float = 0.0, warmup: int = 0):
-    """Cyclic cosine with warm restarts (Loshchilov & Hutter 2017, "SGDR", Eq. 5): ``cycles`` equal
-    cosine cycles from ``peak`` to ``final`` over ``steps`` steps, the comparison schedule of Wen
-    et al. (2024, Sec. 4). Built from :func:`toolkit.schedules.join` of cosine pieces."""
-    import dataclasses as _dc
-
-    from toolkit.schedules import ScheduleError, cosine, join
-
-    if cycles < 1 or steps < cycles:
-        raise ScheduleError(f"cyclic: need 1 <= cycles <= steps (cycles={cycles}, steps={steps})")
-    bounds = np.round(np.linspace(0, steps, cycles + 1)).astype(int)
-    parts = [cosine(peak, int(b - a), final=final, warmup=warmup if i == 0 else 0)
-             for i, (a, b) in enumerate(itertools.pairwise(bounds))]
-    sched = join(*parts)
-    return _dc.replace(sched, spec=f"cyclic:peak={peak:g},steps={steps},cycles={cycles},final={final:g},"
-                                   f"warmup={warmup}")

@@ -17,6 +17,7 @@ re-warming for continual pre-training (Ibrahim et al. 2024, Sec. 5).
 from __future__ import annotations
 
 import dataclasses
+import itertools
 import re
 from collections.abc import Callable
 
@@ -28,6 +29,7 @@ __all__ = [
     "ScheduleError",
     "constant",
     "cosine",
+    "cyclic_cosine",
     "inverse_sqrt",
     "join",
     "linear",
@@ -196,6 +198,18 @@ def piecewise(at: list[int], lr: list[float]) -> Schedule:
     return Schedule(lambda s: np.interp(s, at_a, lr_a), int(at_a[-1]) + 1, spec)
 
 
+def cyclic_cosine(peak: float, steps: int, cycles: int = 4, final: float = 0.0, warmup: int = 0) -> Schedule:
+    """Cosine with warm restarts (Loshchilov & Hutter 2017, "SGDR", Eq. 5): ``cycles`` equal cosine
+    cycles from ``peak`` to ``final`` over ``steps`` steps, the comparison schedule of Wen et al.
+    (2024, Sec. 4)."""
+    _check(1 <= cycles <= steps, f"cyclic: need 1 <= cycles <= steps (cycles={cycles}, steps={steps})")
+    bounds = np.round(np.linspace(0, steps, cycles + 1)).astype(int)
+    parts = [cosine(peak, int(b - a), final=final, warmup=warmup if i == 0 else 0)
+             for i, (a, b) in enumerate(itertools.pairwise(bounds))]
+    return dataclasses.replace(join(*parts), spec="cyclic:" + _fmt(peak=float(peak), steps=steps, cycles=cycles,
+                                                                   final=float(final), warmup=warmup))
+
+
 def join(*parts: Schedule) -> Schedule:
     """Concatenate finite schedules; each part sees its own local step (the last part runs on)."""
     _check(len(parts) > 0, "join: need at least one schedule")
@@ -245,6 +259,7 @@ _FACTORIES: dict[str, tuple[Callable[..., Schedule], dict]] = {
     "rewarm": (rewarm, {"start": float, "peak": float, "warmup": int, "steps": int, "final": float,
                         "shape": str}),
     "piecewise": (piecewise, {"at": list, "lr": "floats"}),
+    "cyclic": (cyclic_cosine, {"peak": float, "steps": int, "cycles": int, "final": float, "warmup": int}),
     "wsds": (wsd_s, {"peak": float, "budgets": list, "decay": float, "shape": str, "final": float,
                      "warmup": int}),
 }
