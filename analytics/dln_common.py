@@ -67,21 +67,6 @@ class Options:
         return None if (self.optimizer or default) == "gd" else self.batch_size
 
 
-def parse_list(text, name: str, kind=float) -> tuple | None:
-    """A comma-separated option value as a tuple (None stays None)."""
-    if text is None:
-        return None
-    try:
-        vals = tuple(kind(v) for v in str(text).split(",") if v.strip() != "")
-    except ValueError:
-        raise InputError(f"{name}: expected comma-separated {kind.__name__} values, got '{text}'") from None
-    if not vals:
-        raise InputError(f"{name}: empty list")
-    if kind is float and not all(math.isfinite(v) for v in vals):
-        raise InputError(f"{name}: values must be finite, got '{text}'")
-    return vals
-
-
 def validate(experiment: str, o: Options) -> None:
     """Check every option once, before any work: one InputError naming the option."""
     if experiment not in EXPERIMENTS:

@@ -9,16 +9,10 @@ import pandas as pd
 
 from analytics.errors import InputError
 from analytics.io import atomic_write_frame, atomic_write_json
+from cli.options import number_list
 from toolkit.laws import load_law
 from toolkit.schedules import parse
 from toolkit.selection import select_cpt
-
-
-def _floats(opt: str, text: str) -> list[float]:
-    try:
-        return [float(v) for v in text.split(",")]
-    except ValueError:
-        raise InputError(f"{opt} '{text}': expected comma-separated numbers") from None
 
 
 def _law(path: Path):
@@ -44,8 +38,8 @@ def _law(path: Path):
 @click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), required=True)
 def select_cpt_cmd(old_law, new_law, pretrain, steps, peaks, warmups, replays, final_ratio, weight_old, out_dir):
     """Choose a continual-pre-training setting with CPT laws OLD_LAW and NEW_LAW (cpt_law_*.json)."""
-    sel = select_cpt(_law(old_law), _law(new_law), parse(pretrain), steps, _floats("--peaks", peaks),
-                     [int(v) for v in _floats("--warmups", warmups)], _floats("--replays", replays),
+    sel = select_cpt(_law(old_law), _law(new_law), parse(pretrain), steps, number_list(peaks, "--peaks"),
+                     number_list(warmups, "--warmups", int), number_list(replays, "--replays"),
                      final_ratio, weight_old)
     metrics = {"selected_peak": sel.peak, "selected_warmup": sel.warmup, "selected_replay": sel.replay,
                "selected_spec": sel.spec, "predicted_old_loss": sel.old_loss, "predicted_new_loss": sel.new_loss,

@@ -7,17 +7,9 @@ import click
 
 from analytics.errors import InputError
 from analytics.selection_report import run_select_schedule
+from cli.options import number_list
 from toolkit.laws import load_law
 from toolkit.selection import FAMILIES, OBJECTIVES
-
-
-def _checkpoints(text: str | None):
-    if not text:
-        return None
-    try:
-        return [int(float(v)) for v in text.split(",")]
-    except ValueError:
-        raise InputError(f"--checkpoints '{text}': expected comma-separated step numbers") from None
 
 
 @click.command("select-schedule")
@@ -52,7 +44,7 @@ def select_schedule(law_file, steps, peak_lr, family, warmup, objective, checkpo
     if not peak_lr > 0:
         raise InputError(f"--peak-lr must be > 0, got {peak_lr}")
     m = run_select_schedule(law, out_dir, steps, peak_lr, family, warmup=warmup, objective=objective,
-                            checkpoints=_checkpoints(checkpoints), level=level)
+                            checkpoints=number_list(checkpoints or None, "--checkpoints", int), level=level)
     click.echo(f"chosen ({family}, {objective}): {m['chosen_spec']}")
     iv = f"  [{m['chosen_final_lo']:.4f}, {m['chosen_final_hi']:.4f}]" if m["chosen_final_lo"] is not None else ""
     click.echo(f"predicted final loss {m['chosen_final_loss']:.4f}{iv}   "

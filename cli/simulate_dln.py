@@ -8,8 +8,9 @@ from pathlib import Path
 
 import click
 
-from analytics.dln_common import EXPERIMENTS, Options, headline, parse_list
+from analytics.dln_common import EXPERIMENTS, Options, headline
 from analytics.errors import InputError
+from cli.options import number_list
 
 _LISTS = {"depths": int, "inits": str, "singular_values": float, "similarities": float, "onsets": int,
           "mc_onsets": int, "scales": float, "ranks": int, "lr_grid": float}
@@ -60,7 +61,7 @@ def dln(experiment, out_dir, **opts):
     if experiment not in EXPERIMENTS:
         raise InputError(f"unknown experiment '{experiment}' (choose from {', '.join(EXPERIMENTS)})")
     for name, kind in _LISTS.items():
-        opts[name] = parse_list(opts[name], "--" + name.replace("_", "-"), kind)
+        opts[name] = number_list(opts[name], "--" + name.replace("_", "-"), kind)
     options = Options(**opts)
     out_dir = out_dir or Path("reports") / f"dln-{experiment}"
     from analytics.dln_experiments import run_experiment

@@ -5,17 +5,7 @@ from pathlib import Path
 
 import click
 
-from analytics.errors import InputError
-
-
-def _triple(text: str):
-    try:
-        vals = [float(v) for v in text.split(",")]
-    except ValueError:
-        raise InputError(f"--steady: expected three numbers H,C,LR, got '{text}'") from None
-    if len(vals) != 3:
-        raise InputError(f"--steady: expected three numbers H,C,LR, got '{text}'")
-    return vals
+from cli.options import number_list
 
 
 @click.command("nqm")
@@ -45,7 +35,7 @@ def nqm(specs, steps, dim, h_max, h_power, noise, noise_form, x0, seeds, every, 
     from analytics.sm_nqm import run_nqm
 
     m = run_nqm(out_dir, list(specs), steps, dim, h_max, h_power, noise, noise_form, x0, seeds, every, seed,
-                _triple(steady), log=lambda s: click.echo(s, err=True))
+                number_list(steady, "--steady", count=3), log=lambda s: click.echo(s, err=True))
     if "mc_max_rel_err" in m:
         click.echo(f"Monte Carlo ({m['mc_seeds']} seeds) vs exact: max rel. error {m['mc_max_rel_err']:.4%}, "
                    f"mean {m['mc_mean_rel_err']:.4%}")

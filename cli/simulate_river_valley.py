@@ -6,18 +6,7 @@ from pathlib import Path
 import click
 
 from analytics.errors import InputError
-
-
-def _floats(option: str, text: str | None):
-    if text is None:
-        return None
-    try:
-        vals = [float(v) for v in text.split(",") if v.strip()]
-    except ValueError:
-        raise InputError(f"{option}: expected comma-separated numbers, got '{text}'") from None
-    if not vals:
-        raise InputError(f"{option}: expected at least one number")
-    return vals
+from cli.options import number_list
 
 
 @click.command("river-valley")
@@ -53,9 +42,9 @@ def river_valley(specs, steps, floor, amp, river_power, scale, curv, noise, rive
     """
     from analytics.sm_river import make_valley, run_river_valley
 
-    valley = make_valley(floor, amp, river_power, scale, _floats("--curv", curv), _floats("--noise", noise),
+    valley = make_valley(floor, amp, river_power, scale, number_list(curv, "--curv"), number_list(noise, "--noise"),
                          river_noise, bend)
-    sweep = _floats("--sweep-lrs", sweep_lrs)
+    sweep = number_list(sweep_lrs, "--sweep-lrs")
     if sweep is not None and min(sweep) <= 0:
         raise InputError("--sweep-lrs: learning rates must be > 0")
     m = run_river_valley(out_dir, list(specs), steps, valley, seeds, every, seed, sweep, not no_laws,
