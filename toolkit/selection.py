@@ -103,8 +103,13 @@ def _candidates(family, total_steps, peak, w, objective, ckpts) -> list[Schedule
     return out
 
 
-def _score(law: LossLaw, sched: Schedule, score_steps: np.ndarray) -> float:
-    return float(np.mean(law.predict(Curve.from_schedule(sched.spec, sched, score_steps))))
+def _row(law: LossLaw, sched: Schedule, score_steps: np.ndarray, total_steps: int) -> dict:
+    """A candidate's objective (mean predicted loss at ``score_steps``) and predicted final loss,
+    from one prediction at both."""
+    steps = np.union1d(score_steps, [total_steps - 1])
+    pred = law.predict(Curve.from_schedule(sched.spec, sched, steps))
+    return {"spec": sched.spec, "score": float(np.mean(pred[np.isin(steps, score_steps)])),
+            "final_loss": float(pred[-1])}
 
 
 def _free(law, best: Schedule, total_steps, peak, w, score_steps, n_knots, max_iter) -> Schedule:
@@ -158,19 +163,13 @@ def select_schedule(law: LossLaw, total_steps: int, peak_lr: float, family: str 
     t0 = time.perf_counter()
     score_steps = _score_steps(total_steps, warmup_steps, objective, checkpoints)
     final_step = np.array([total_steps - 1])
-    rows, scheds = [], {}
-    for s in _candidates(family, total_steps, peak_lr, warmup_steps, objective, score_steps):
-        scheds[s.spec] = s
-        rows.append({"spec": s.spec, "score": _score(law, s, score_steps),
-                     "final_loss": _score(law, s, final_step)})
-    rows.sort(key=lambda r: r["score"])
-    chosen = scheds[rows[0]["spec"]]
-    fam = family
+    scheds = {s.spec: s for s in _candidates(family, total_steps, peak_lr, warmup_steps, objective, score_steps)}
+    rows = sorted((_row(law, s, score_steps, total_steps) for s in scheds.values()), key=lambda r: r["score"])
+    chosen, best = scheds[rows[0]["spec"]], rows[0]
     if family == "free":
         chosen = _free(law, chosen, total_steps, peak_lr, warmup_steps, score_steps, n_knots, max_iter)
-        rows.insert(0, {"spec": chosen.spec, "score": _score(law, chosen, score_steps),
-                        "final_loss": _score(law, chosen, final_step)})
-        rows.sort(key=lambda r: r["score"])
+        best = _row(law, chosen, score_steps, total_steps)
+        rows = sorted([best, *rows], key=lambda r: r["score"])
     steps = np.unique(np.linspace(max(warmup_steps, 1), total_steps - 1, 400).round().astype(np.int64))
     curve = Curve.from_schedule(chosen.spec, chosen, steps)
     predicted = law.predict(curve)
@@ -178,8 +177,8 @@ def select_schedule(law: LossLaw, total_steps: int, peak_lr: float, family: str 
     if getattr(law, "boot_params_", None):
         lo, hi = law.predict_interval(Curve.from_schedule(chosen.spec, chosen, final_step), level=level)
         interval = (float(lo[0]), float(hi[0]))
-    return Selection(chosen, chosen.spec, fam, objective, _score(law, chosen, score_steps), steps, predicted,
-                     _score(law, chosen, final_step), interval, level, rows, time.perf_counter() - t0)
+    return Selection(chosen, chosen.spec, family, objective, best["score"], steps, predicted, best["final_loss"],
+                     interval, level, rows, time.perf_counter() - t0)
 
 
 @dataclasses.dataclass
