@@ -14,6 +14,7 @@ import numpy as np
 
 from analytics.errors import InputError
 from analytics.executors import make_executor
+from analytics.fit_scaling import trained_points
 from analytics.readers import read_curve
 from analytics.validate_plan import config_hash, cpt_spec
 from toolkit.curves import Curve
@@ -94,8 +95,9 @@ def execute(plan: dict, runs: list[dict], out_dir: Path, on_done=None) -> dict:
 
 def _curve(run: dict, domain: str, meta: dict | None = None) -> Curve:
     c = read_curve(run["dir"] / "curves.csv", loss_col=f"val_loss_{domain}", name=run["name"])
-    keep = np.cumsum(c.lrs)[c.steps] > 0  # the eval before the first update has no LR area
-    return Curve(c.name, c.steps[keep], c.loss[keep], c.lrs, {**c.meta, **(meta or {})})
+    c, _ = trained_points(c)  # the eval before the first update has no LR area
+    c.meta.update(meta or {})
+    return c
 
 
 def _rel(pred: float, true: float) -> float:
