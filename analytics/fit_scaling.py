@@ -14,11 +14,17 @@ from analytics.io import atomic_write_frame, atomic_write_json, atomic_write_tex
 from analytics.metrics import curve_metrics, mean_metrics
 from analytics.report import Report, plt
 from toolkit.curves import Curve
-from toolkit.laws import LawError, LossLaw, get_law
+from toolkit.laws import LawError, LossLaw, get_law, paper_fit
 
 INTERVAL_METHOD = ("percentiles of bootstrap refits (Bayesian-bootstrap weights over curves x moving blocks of "
                    "10% of each curve's points), widened in quadrature by the leave-one-curve-out relative "
                    "error at the same level")
+
+PROCEDURE_TEXT = {
+    "converged": "Sobol screening with variable projection, then robust least squares to convergence",
+    "paper": ("the procedure of Luo et al.'s released code: grid-seeded fit of a simplified law, then "
+              f"AdamW early-stopped after {paper_fit.PATIENCE} steps without improvement "
+              f"(at most {paper_fit.MAX_STEPS} steps)")}
 
 
 def trained_points(curve: Curve) -> tuple[Curve, int]:
@@ -53,12 +59,17 @@ def curve_figure(curve: Curve, pred: np.ndarray, role: str, band=None):
 
 def run_fit_scaling(fit_curves: Sequence[Curve], heldout_curves: Sequence[Curve], law: str | LossLaw,
                     out_dir: str | Path, progress: Callable[[str], None] | None = None, n_boot: int = 32,
-                    level: float = 0.9) -> dict:
+                    level: float = 0.9, procedure: str = "converged") -> dict:
     """Fit ``law`` jointly on ``fit_curves``, predict every curve (with ``level`` prediction
     intervals from ``n_boot`` bootstrap refits unless ``n_boot`` is 0), write all outputs to
     ``out_dir`` and return the metrics dict of the benchmark contract."""
     out_dir = Path(out_dir)
-    law = get_law(law) if isinstance(law, str) else law
+    if isinstance(law, str):
+        law = get_law(law)
+        if procedure not in law.procedures:
+            raise InputError(f"--procedure {procedure}: the {law.name} law offers {', '.join(law.procedures)}")
+        if procedure != "converged":
+            law = get_law(law.name, procedure=procedure)
     dropped = {}
     fit_curves, heldout_curves = [list(map(trained_points, cs)) for cs in (fit_curves, heldout_curves)]
     for c, n in fit_curves + heldout_curves:
@@ -94,7 +105,7 @@ def run_fit_scaling(fit_curves: Sequence[Curve], heldout_curves: Sequence[Curve]
             frames.append(pd.DataFrame(frame))
             report_figs.append((c, pred, role, band))
     metrics = {"law": law.name, "params": law.params_, "fit_seconds": float(law.fit_info_["seconds"]),
-               "curves": rows,
+               "procedure": getattr(law, "procedure", "converged"), "curves": rows,
                "heldout": mean_metrics([r for r in rows if r["role"] == "heldout"]),
                "fit": mean_metrics([r for r in rows if r["role"] == "fit"]),
                "points_dropped_before_training": dropped,
@@ -113,8 +124,8 @@ def run_fit_scaling(fit_curves: Sequence[Curve], heldout_curves: Sequence[Curve]
 def _report(law: LossLaw, metrics: dict, figs, out_dir: Path) -> None:
     rep = Report(f"cltk fit-scaling: {law.name} law")
     rep.text(f"Fitted jointly on {len(law.fit_info_['curves'])} curve(s) ({', '.join(law.fit_info_['curves'])}) "
-             f"in {metrics['fit_seconds']:.2f} s: Sobol screening with variable projection, then robust "
-             f"least squares (Huber, delta = {law.huber_delta:g}) on log residuals. {law.__doc__.strip()}")
+             f"in {metrics['fit_seconds']:.2f} s: {PROCEDURE_TEXT[metrics['procedure']]} "
+             f"(Huber, delta = {law.huber_delta:g}, on log residuals). {law.__doc__.strip()}")
     rep.heading("Parameters").table([{"parameter": k, "value": v} for k, v in law.params_.items()])
     rep.heading("Metrics per curve")
     cols = ["name", "role", "r2", "mae", "rmse", "pred_e", "worst_e", "final_loss_true", "final_loss_pred",

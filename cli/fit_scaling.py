@@ -49,6 +49,10 @@ def _schedules(specs: tuple[str, ...], files: list[str]) -> dict[str, object]:
               help="Held-out curve files to predict (several may follow one --predict).")
 @click.option("--law", type=click.Choice(list(LAWS)), default=DEFAULT_LAW, show_default=True,
               help="Loss-curve law to fit.")
+@click.option("--procedure", type=click.Choice(["converged", "paper"]), default="converged", show_default=True,
+              help="Fitting procedure: 'converged' (robust least squares to the optimum) or 'paper' "
+                   "(multipower only: Luo et al.'s released early-stopped AdamW fit, which reproduces "
+                   "the paper's reported errors).")
 @click.option("--warmup-steps", type=click.IntRange(min=0), default=None,
               help="Linear warmup from 0 before the first logged LR ends at this step "
                    "(default: at the first logged step).")
@@ -63,7 +67,7 @@ def _schedules(specs: tuple[str, ...], files: list[str]) -> dict[str, object]:
               help="Prediction-interval level.")
 @click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), required=True,
               help="Output directory (metrics.json, law.json, predictions.csv, PNGs, report.html).")
-def fit_scaling(fit_files, predict_files, law, warmup_steps, schedules, step_col, lr_col, loss_col, n_boot, level,
+def fit_scaling(fit_files, predict_files, law, procedure, warmup_steps, schedules, step_col, lr_col, loss_col, n_boot, level,
                 out_dir):
     """Fit a loss-curve law jointly on FIT_FILE... and predict the --predict curves.
 
@@ -83,7 +87,7 @@ def fit_scaling(fit_files, predict_files, law, warmup_steps, schedules, step_col
     fit, held = [read(p) for p in fit_files], [read(p) for p in predict_files]
     with console.status(f"fitting the {law} law on {len(fit)} curve(s)") as status:
         metrics = run_fit_scaling(fit, held, law, out_dir, progress=lambda msg: status.update(f"{law}: {msg}"),
-                                  n_boot=n_boot, level=level)
+                                  n_boot=n_boot, level=level, procedure=procedure)
     _print(metrics, out_dir)
 
 

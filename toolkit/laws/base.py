@@ -42,6 +42,8 @@ class LossLaw:
     #: transform of each nonlinear parameter to an unconstrained one: "log" (> 0) or "log1m" (in (0, 1))
     nl_transforms: tuple[str, ...] = ()
     min_curves = 1
+    #: fitting procedures the law offers (see MultiPowerLaw for "paper")
+    procedures: tuple[str, ...] = ("converged",)
 
     def __init__(self, huber_delta: float = 1e-3, n_candidates: int = 64, n_refine: int = 3, seed: int = 0,
                  curve_weighting: str = "equal", **fixed: float):

@@ -10,6 +10,8 @@ Here S1 counts from step 0, so it already holds the warmup area S_W. The LD sum 
 which shifts L0 by about B * peak * G. Converged fits of both variants on the 25M curves predict
 alike (held-out PredE 0.00135 vs 0.00137, measured), and the paper's published figures come from an
 early-stopped AdamW fit near its initial beta = gamma = 0.5, not from the optimum of either.
+``procedure="paper"`` reruns that published procedure (:mod:`toolkit.laws.paper_fit`, with the
+authors' LD sum from step 1 and every point weighted alike) to reproduce the paper's figures.
 
 Evaluation is O(points x log(steps)) instead of O(points x steps). For each logged step t the sum
 over k is split into bins of distance t - k: width 1 (exact terms) for the last ``exact`` steps, then
@@ -19,12 +21,19 @@ midpoint rule whose error is checked against the exact O(points x steps) sum in 
 """
 from __future__ import annotations
 
+import time
 from collections.abc import Sequence
+from types import SimpleNamespace
 
 import numpy as np
 
 from toolkit.curves import Curve, warmup_end
-from toolkit.laws.base import LossLaw
+from toolkit.laws import paper_fit
+from toolkit.laws.base import LawError, LossLaw
+
+#: "converged": the robust default fit of toolkit.laws.base; "paper": the early-stopped procedure of
+#: the paper's released code (toolkit.laws.paper_fit), which reproduces its reported figures
+PROCEDURES = ("converged", "paper")
 
 
 class MultiPowerLaw(LossLaw):
@@ -35,11 +44,18 @@ class MultiPowerLaw(LossLaw):
     nl_names = ("alpha", "C", "beta", "gamma")
     nl_transforms = ("log", "log", "log", "log")
     min_curves = 1
+    procedures = PROCEDURES
 
-    def __init__(self, exact: int = 32, rel_width: float = 1 / 32, beta_min: float = 0.1, **kw):
+    def __init__(self, exact: int = 32, rel_width: float = 1 / 32, beta_min: float = 0.1,
+                 procedure: str = "converged", **kw):
+        if procedure not in PROCEDURES:
+            raise LawError(f"multipower: procedure must be one of {', '.join(PROCEDURES)}, got '{procedure}'")
+        if procedure == "paper":
+            kw["curve_weighting"] = "points"  # the released code sums the loss over all points
         super().__init__(**kw)
         self.exact, self.rel_width = int(exact), float(rel_width)
         self.beta_min = beta_min
+        self.procedure = procedure
 
     def _edges(self, max_dist: int) -> np.ndarray:
         """Bin edges in distance t - k: 0, 1, ..., exact, then geometric growth."""
@@ -54,7 +70,8 @@ class MultiPowerLaw(LossLaw):
         S1 = np.cumsum(eta)
         Z = S1[steps]
         d = np.zeros_like(eta)
-        w = warmup_end(eta)
+        # the released code of the paper also sums the warmup's LR increases (negative terms)
+        w = 0 if self.procedure == "paper" else warmup_end(eta)
         d[w + 1:] = eta[w:-1] - eta[w + 1:]
         if not np.any(np.abs(d) > 1e-12 * max(eta.max(), 1e-30)):
             return Z, None
@@ -124,6 +141,53 @@ class MultiPowerLaw(LossLaw):
         lo[2], hi[3] = self.beta_min, 1.0
         return lo, hi
 
+    def _config(self) -> dict:
+        return {**super()._config(), "procedure": self.procedure}
+
+    def _fit(self, curves, progress):
+        if self.procedure == "converged":
+            return super()._fit(curves, progress)
+        t0 = time.perf_counter()
+        y, feats, full_nl, free, bounds = self._problem(curves)
+        res = self._refine(y, feats, full_nl, free, None, None, bounds, np.sqrt(self._point_weights(curves)))
+        self.params_ = self._set_params(res.x, full_nl, free)
+        self.boot_params_, self.cv_quantiles_ = [], []
+        self.fit_info_ = {"seconds": time.perf_counter() - t0, "cost": res.cost, "nfev": res.nfev,
+                          "n_points": len(y), "curves": [c.name for c in curves], "procedure": "paper",
+                          "status": res.message, "fixed": dict(self.fixed)}
+        if progress:
+            progress(f"AdamW stopped after {res.nfev} steps")
+        return self
+
+    def _problem(self, curves):
+        self._problem_curves = curves  # the paper procedure's initialisation reads the curves themselves
+        return super()._problem(curves)
+
+    def _refine(self, y, feats, full_nl, free, nl_free, lin, bounds, sqrt_w=None):
+        """With the paper's procedure every (re)fit, bootstrap replicates included, reruns the whole
+        procedure on the weighted data instead of refining from the fitted parameters."""
+        if self.procedure == "converged":
+            return super()._refine(y, feats, full_nl, free, nl_free, lin, bounds, sqrt_w)
+        if self.fixed:
+            raise LawError("multipower: the paper's procedure fits every parameter (fix none)")
+        w = np.ones_like(y) if sqrt_w is None else sqrt_w ** 2
+        p0 = np.concatenate([paper_fit.initial_guess(self._problem_curves, w, self.huber_delta)[[0, 1, 3, 2]], [1.0, 0.5, 0.5]])
+        logy = np.log(y)
+
+        def value_and_grad(p):
+            lin_, nl = p[:3], p[3:]
+            F, dF = feats(nl, True)
+            yhat = F @ lin_
+            ok = yhat > 1e-10
+            h, dh = paper_fit._huber(logy - np.log(np.where(ok, yhat, 1e-10)), self.huber_delta)
+            gy = np.where(ok, -w * dh / np.where(ok, yhat, 1.0), 0.0)
+            return float(w @ h), np.concatenate([F.T @ gy, np.einsum("njk,j,n->k", dF, lin_, gy)])
+
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+            p, cost, steps = paper_fit.adamw_fit(value_and_grad, p0, fast=[0, 1, 2, 4], slow=[3, 5, 6])
+        p = np.maximum(p, 1e-300)  # parameters are stored in log coordinates
+        return _Result(np.log(p), cost, steps, "AdamW early-stopped (paper procedure)")
+
     def torch_loss(self, lrs, steps, decay_start: int):
         """Differentiable Eq. (4) of Luo et al. (2025) at ``steps`` for a per-step LR tensor, summed
         exactly over every step (O(len(steps) x len(lrs))); used to optimise schedules."""
@@ -138,3 +202,7 @@ class MultiPowerLaw(LossLaw):
         G = 1 - (p["C"] * eta_k ** -p["gamma"] * X + 1) ** -p["beta"]
         mask = (k[None, :] <= steps[:, None]).to(lrs.dtype)
         return p["L0"] + p["A"] * S1[steps] ** -p["alpha"] - p["B"] * (mask * d * G).sum(1)
+
+
+def _Result(x, cost, nfev, message):
+    return SimpleNamespace(x=x, cost=float(cost), nfev=int(nfev), message=message)
