@@ -52,7 +52,7 @@ class Options:
     scales: tuple | None = None
     ranks: tuple | None = None
     lr_grid: tuple | None = None
-    threshold: float = 0.01
+    threshold: float = 0.1
 
     def torch_setup(self, default_dtype: str = "float32"):
         """(device, dtype) for the simulator; bad names are InputErrors."""
@@ -106,7 +106,7 @@ def validate(experiment: str, o: Options) -> None:
     if not o.phases or set(o.phases) - {"A", "B"}:
         raise InputError(f"--phases: a sequence of the letters A and B, got '{o.phases}'")
     if o.threshold >= 1:
-        raise InputError(f"--threshold: must be below 1 (a fraction of the initial loss), got {o.threshold}")
+        raise InputError(f"--threshold: must be below 1 (a fraction of the learnable loss), got {o.threshold}")
     from toolkit.dln import INIT_KINDS
 
     for v in o.inits or ():

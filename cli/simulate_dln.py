@@ -48,9 +48,10 @@ _LISTS = {"depths": int, "inits": str, "singular_values": float, "similarities":
 @click.option("--mc-onsets", default=None, help="Matrix completion deficit onsets [default: 0,1000,2000,3000].")
 @click.option("--scales", default=None, help="rich-lazy: comma list of init scales g.")
 @click.option("--ranks", default=None, help="rich-lazy: comma list of init ranks.")
-@click.option("--lr-grid", default=None, help="depth: comma list of eta0 (lr = eta0 / D); the best is kept.")
-@click.option("--threshold", type=float, default=0.01, show_default=True,
-              help="depth: learning time = steps to this fraction of the initial loss.")
+@click.option("--lr-grid", default=None,
+              help="depth: comma list of c (lr = c / (D lambda_max), optimised per depth) [default: 0.25,0.5,1,1.5,2].")
+@click.option("--threshold", type=float, default=0.1, show_default=True,
+              help="depth: learning time = steps until the excess loss is this fraction of the learnable loss.")
 def dln(experiment, out_dir, **opts):
     """Deep linear networks: exact dynamics vs batched simulation.
 
