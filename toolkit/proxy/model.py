@@ -61,16 +61,58 @@ def rope_tables(seq_len: int, head_dim: int, base: float) -> tuple[torch.Tensor,
 
 def apply_rope(x: torch.Tensor, cos: torch.Tensor, sin: torch.Tensor) -> torch.Tensor:
     """Rotate each pair (x_2i, x_2i+1) of the last dimension by angle m * theta_i (Su et al. 2021,
-    Eq. 34); ``cos``/``sin`` broadcast against ``x[..., ::2]``.
-
-    On the CPU in float32 the rotation is one complex multiply (the complex form of Su et al.,
-    Sec. 3.2.2), several times faster there than the real-valued form; the real form serves
-    autocast dtypes and torch.compile, which do not take complex tensors."""
-    if x.device.type == "cpu" and x.dtype == torch.float32 and not torch.compiler.is_compiling():
-        xc = torch.view_as_complex(x.unflatten(-1, (-1, 2)))
-        return torch.view_as_real(xc * torch.complex(cos, sin)).flatten(-2)
+    Eq. 34); ``cos``/``sin`` broadcast against ``x[..., ::2]``. The real-valued form, for any device
+    and dtype (autocast, torch.compile); CPU float32 training goes through :class:`_RotaryQKV`."""
     x0, x1 = x[..., 0::2], x[..., 1::2]
     return torch.stack((x0 * cos - x1 * sin, x0 * sin + x1 * cos), dim=-1).flatten(-2)
+
+
+def _complex(x: torch.Tensor) -> torch.Tensor:
+    """(..., 2n) float32 as (..., n) complex64, pairs (x_2i, x_2i+1) -> x_2i + i x_2i+1; a view, no copy."""
+    return torch.view_as_complex(x.unflatten(-1, (-1, 2)))
+
+
+class _RotaryQKV(torch.autograd.Function):
+    """(B, T, 3, H, hd) fused qkv -> q and k rotated, v as is, each (B, H, T, hd): RoPE as one complex
+    multiply (the complex form of Su et al. 2021, Sec. 3.2.2), CPU float32.
+
+    Written out because the proxy is memory-bound on CPU and autograd's version of the same maths
+    makes extra passes over q and k: in backward it stacks the q and k grads, copies them
+    contiguous, rotates them and concatenates them with the v grad. Here backward rotates the q and
+    k grads straight into their slots of the qkv grad and copies the v grad into the third: one
+    write per element. ``rot`` is the table e^(i m theta_j) already expanded to (T, 2, H, hd/2), so
+    every multiply runs over whole rows (a broadcast (T, 1, 1, hd/2) table cuts the kernel's inner
+    loop to hd/2 elements, several times slower at hd = 32). Same arithmetic as the autograd form,
+    bit for bit."""
+
+    @staticmethod
+    def forward(ctx, qkv, rot):
+        qk = torch.empty_like(qkv[:, :, :2], memory_format=torch.contiguous_format)
+        torch.mul(_complex(qkv[:, :, :2]), rot, out=_complex(qk))
+        ctx.save_for_backward(rot)
+        q, k = qk.transpose(1, 3).unbind(2)
+        return q, k, qkv[:, :, 2].transpose(1, 2)
+
+    @staticmethod
+    def backward(ctx, gq, gk, gv):
+        (rot,) = ctx.saved_tensors
+        B, H, T, hd = gv.shape
+        g = gv.new_empty(B, T, 3, H, hd)
+        back = rot[:, 0].conj().resolve_conj()  # rotate by -m theta: the transpose of the rotation
+        torch.mul(_complex(gq.transpose(1, 2)), back, out=_complex(g[:, :, 0]))
+        torch.mul(_complex(gk.transpose(1, 2)), back, out=_complex(g[:, :, 1]))
+        g[:, :, 2].copy_(gv.transpose(1, 2))
+        return g, None
+
+
+def _add_linear(resid: torch.Tensor, x: torch.Tensor, layer: nn.Linear) -> torch.Tensor:
+    """``resid + layer(x)`` as one addmm, C = resid + x W^T: the residual add happens inside the
+    matmul's accumulate instead of as a pass of its own, and on the CPU (MKL) a product that
+    accumulates into C (beta = 1) also runs faster than one that overwrites it (beta = 0). Under
+    autocast addmm would cast the fp32 residual stream to bf16, so there it is the plain sum."""
+    if torch.is_autocast_enabled(resid.device.type):
+        return resid + layer(x)
+    return torch.addmm(resid.flatten(0, -2), x.flatten(0, -2), layer.weight.t()).view_as(resid)
 
 
 class Attention(nn.Module):
@@ -85,16 +127,22 @@ class Attention(nn.Module):
         self.q_norm = nn.LayerNorm(self.hd, bias=False) if cfg.qk_norm else None
         self.k_norm = nn.LayerNorm(self.hd, bias=False) if cfg.qk_norm else None
 
-    def forward(self, x, cos, sin, stats: dict | None = None):
+    def forward(self, x, rope, resid, stats: dict | None = None):
+        """``resid`` + attention(``x``): the residual add rides in the output projection (see :func:`_add_linear`)."""
         B, T, C = x.shape
-        # split/unbind rather than slicing: their backward is one cat/stack, not zero-fill + copy per slice
-        qk, v = self.qkv(x).view(B, T, 3, self.n_head, self.hd).split((2, 1), dim=2)
+        qkv = self.qkv(x).view(B, T, 3, self.n_head, self.hd)
         if self.q_norm is not None:
-            q, k = qk.unbind(2)
-            qk = torch.stack((self.q_norm(q), self.k_norm(k)), dim=2)
-        # rotating q and k in one pass halves the elementwise kernels (the proxy is overhead-bound on CPU)
-        q, k = apply_rope(qk, cos[:T, None, None], sin[:T, None, None]).transpose(1, 3).unbind(2)  # (B, H, T, hd)
-        v = v.squeeze(2).transpose(1, 2)
+            q, k, v = qkv.unbind(2)
+            qkv = torch.stack((self.q_norm(q), self.k_norm(k), v), dim=2)
+        if isinstance(rope, torch.Tensor):  # CPU float32: the fused complex form
+            q, k, v = _RotaryQKV.apply(qkv, rope[:T])
+        else:
+            # split/unbind rather than slicing: their backward is one cat/stack, not zero-fill + copy per slice
+            qk, v = qkv.split((2, 1), dim=2)
+            cos, sin = rope
+            # rotating q and k in one pass halves the elementwise kernels
+            q, k = apply_rope(qk, cos[:T, None, None], sin[:T, None, None]).transpose(1, 3).unbind(2)  # (B, H, T, hd)
+            v = v.squeeze(2).transpose(1, 2)
         if stats is not None:
             with torch.no_grad():
                 logits = (q @ k.transpose(-2, -1)) / math.sqrt(self.hd)
@@ -102,7 +150,7 @@ class Attention(nn.Module):
                 top = float(logits.masked_fill(~causal, float("-inf")).amax())
             stats["max_attn_logit"] = max(stats.get("max_attn_logit", float("-inf")), top)
         y = F.scaled_dot_product_attention(q, k, v, is_causal=True)
-        return self.proj(y.transpose(1, 2).reshape(B, T, C))
+        return _add_linear(resid, y.transpose(1, 2).reshape(B, T, C), self.proj)
 
 
 class MLP(nn.Module):
@@ -112,8 +160,9 @@ class MLP(nn.Module):
         self.up = nn.Linear(cfg.d_model, hidden, bias=False)
         self.down = nn.Linear(hidden, cfg.d_model, bias=False)
 
-    def forward(self, x):
-        return self.down(F.gelu(self.up(x)))  # exact erf GELU: faster on CPU than the tanh form
+    def forward(self, x, resid):
+        """``resid`` + MLP(``x``), the add fused as in :meth:`Attention.forward`."""
+        return _add_linear(resid, F.gelu(self.up(x)), self.down)  # exact erf GELU: faster on CPU than the tanh form
 
 
 class Block(nn.Module):
@@ -126,9 +175,9 @@ class Block(nn.Module):
         self.ln2 = nn.LayerNorm(cfg.d_model, bias=False)
         self.mlp = MLP(cfg)
 
-    def forward(self, x, cos, sin, stats=None):
-        x = x + self.attn(self.ln1(x), cos, sin, stats)
-        return x + self.mlp(self.ln2(x))
+    def forward(self, x, rope, stats=None):
+        x = self.attn(self.ln1(x), rope, x, stats)
+        return self.mlp(self.ln2(x), x)
 
 
 class GPT(nn.Module):
@@ -177,14 +226,26 @@ class GPT(nn.Module):
             n_matmul += self.lm_head.weight.numel()
         return 6.0 * n_matmul + 12.0 * c.n_layer * c.d_model * c.seq_len
 
+    def _rope(self, x: torch.Tensor):
+        """What the attention layers rotate q and k with: on the CPU in float32, eager, the complex
+        table e^(i m theta_j) expanded to (seq_len, 2, n_head, hd/2) for :class:`_RotaryQKV` (built per
+        call: seq_len * d_model elements, nothing beside a step); else the real (cos, sin) pair."""
+        if (x.device.type == "cpu" and x.dtype == torch.float32 and not torch.is_autocast_enabled("cpu")
+                and not torch.compiler.is_compiling()):
+            c = self.cfg
+            rot = torch.complex(self.rope_cos, self.rope_sin)[:, None, None]
+            return rot.expand(-1, 2, c.n_head, -1).contiguous()
+        return self.rope_cos, self.rope_sin
+
     def forward(self, idx: torch.Tensor, targets: torch.Tensor | None = None, z_loss: float = 0.0,
                 stats: bool = False):
         if idx.shape[1] > self.cfg.seq_len:
             raise ValueError(f"sequence length {idx.shape[1]} exceeds model.seq_len={self.cfg.seq_len}")
         st = {} if stats else None
         x = self.wte(idx)
+        rope = self._rope(x)
         for block in self.blocks:
-            x = block(x, self.rope_cos, self.rope_sin, st)
+            x = block(x, rope, st)
         logits = self.lm_head(self.ln_f(x)).float()
         parts = {}
         if st is not None:
@@ -209,7 +270,7 @@ class _CrossEntropyZLoss(torch.autograd.Function):
         loss = ce + z * lse.square().mean()
         if ctx.needs_input_grad[0]:
             n = logits.shape[0]
-            grad = torch.exp(logits - lse[:, None]).mul_(((1 + 2 * z * lse) / n)[:, None])
+            grad = (logits - lse[:, None]).exp_().mul_(((1 + 2 * z * lse) / n)[:, None])
             grad.scatter_add_(-1, targets[:, None], torch.full_like(lse, -1.0 / n)[:, None])
             ctx.save_for_backward(grad)
         ctx.mark_non_differentiable(ce)
