@@ -34,6 +34,7 @@ def test_bad_input_is_one_line_with_exit_code_2(tmp_path, proxy_cache):
     _one_line_error(run(cfg, "--set", "train.learning_rate=1"), "unknown config key 'train.learning_rate'")
     _one_line_error(run(cfg, "--set", "phases.0.schedule=cosine:peak=1e-3"), "phases.0.schedule", "steps")
     _one_line_error(run(cfg, "--set", "phases.0.schedule=zigzag:lr=1"), "unknown schedule 'zigzag'")
+    _one_line_error(run(cfg, "--set", "phases.0.steps=7"), "phases.0.schedule lasts", "phases.0.steps = 7")
     _one_line_error(run(tmp_path / "nope.toml"), "nope.toml: no such config file")
     _one_line_error(run(cfg, "--set", "data.domains.mine.files=['/no/such.txt']", "--set", "phases.0.mix.mine=1.0"),
                     "data.domains.mine.files", "/no/such.txt")

@@ -219,6 +219,10 @@ def _check_phase(i: int, ph: dict, cfg: dict) -> None:
         sched.render(min(ph["steps"], 1))
     except ScheduleError as e:
         raise ScheduleError(f"{where}.schedule: {e}") from None
+    if sched.steps is not None and sched.steps != ph["steps"]:
+        # rendering would silently cut a longer schedule or hold a shorter one's last LR
+        raise ConfigError(f"{where}.schedule lasts {sched.steps} steps but {where}.steps = {ph['steps']}: "
+                          "make them equal (or give an unbounded schedule)")
 
 
 def phase_weights(cfg: dict) -> list[dict[str, float]]:
