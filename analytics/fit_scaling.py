@@ -65,11 +65,10 @@ def run_fit_scaling(fit_curves: Sequence[Curve], heldout_curves: Sequence[Curve]
     ``out_dir`` and return the metrics dict of the benchmark contract."""
     out_dir = Path(out_dir)
     if isinstance(law, str):
-        law = get_law(law)
-        if procedure not in law.procedures:
-            raise InputError(f"--procedure {procedure}: the {law.name} law offers {', '.join(law.procedures)}")
-        if procedure != "converged":
-            law = get_law(law.name, procedure=procedure)
+        try:
+            law = get_law(law, procedure=procedure)
+        except LawError as e:
+            raise InputError(str(e)) from None
     dropped = {}
     fit_curves, heldout_curves = [list(map(trained_points, cs)) for cs in (fit_curves, heldout_curves)]
     for c, n in fit_curves + heldout_curves:
@@ -105,7 +104,7 @@ def run_fit_scaling(fit_curves: Sequence[Curve], heldout_curves: Sequence[Curve]
             frames.append(pd.DataFrame(frame))
             report_figs.append((c, pred, role, band))
     metrics = {"law": law.name, "params": law.params_, "fit_seconds": float(law.fit_info_["seconds"]),
-               "procedure": getattr(law, "procedure", "converged"), "curves": rows,
+               "procedure": law.procedure, "curves": rows,
                "heldout": mean_metrics([r for r in rows if r["role"] == "heldout"]),
                "fit": mean_metrics([r for r in rows if r["role"] == "fit"]),
                "points_dropped_before_training": dropped,

@@ -49,7 +49,8 @@ def _schedules(specs: tuple[str, ...], files: list[str]) -> dict[str, object]:
               help="Held-out curve files to predict (several may follow one --predict).")
 @click.option("--law", type=click.Choice(list(LAWS)), default=DEFAULT_LAW, show_default=True,
               help="Loss-curve law to fit.")
-@click.option("--procedure", type=click.Choice(["converged", "paper"]), default="converged", show_default=True,
+@click.option("--procedure", type=click.Choice(sorted({p for law in LAWS.values() for p in law.procedures})),
+              default="converged", show_default=True,
               help="Fitting procedure: 'converged' (robust least squares to the optimum) or 'paper' "
                    "(multipower only: Luo et al.'s released early-stopped AdamW fit, which reproduces "
                    "the paper's reported errors).")

@@ -42,14 +42,17 @@ class LossLaw:
     #: transform of each nonlinear parameter to an unconstrained one: "log" (> 0) or "log1m" (in (0, 1))
     nl_transforms: tuple[str, ...] = ()
     min_curves = 1
-    #: fitting procedures the law offers (see MultiPowerLaw for "paper")
+    #: fitting procedures the law offers: "converged" is this module's fit (see MultiPowerLaw for "paper")
     procedures: tuple[str, ...] = ("converged",)
 
     def __init__(self, huber_delta: float = 1e-3, n_candidates: int = 64, n_refine: int = 3, seed: int = 0,
-                 curve_weighting: str = "equal", **fixed: float):
+                 curve_weighting: str = "equal", procedure: str = "converged", **fixed: float):
         if curve_weighting not in ("equal", "points"):
             raise LawError(f"curve_weighting must be 'equal' or 'points', got '{curve_weighting}'")
-        self.curve_weighting = curve_weighting
+        if procedure not in self.procedures:
+            raise LawError(f"the {self.name} law offers {', '.join(self.procedures)}: procedure must be one of "
+                           f"them, got '{procedure}'")
+        self.curve_weighting, self.procedure = curve_weighting, procedure
         self.huber_delta = huber_delta
         self.n_candidates = n_candidates
         self.n_refine = n_refine
@@ -133,6 +136,17 @@ class LossLaw:
     def _fit(self, curves: list[Curve], progress) -> LossLaw:
         t0 = time.perf_counter()
         y, feats, full_nl, free, bounds = self._problem(curves)
+        best = self._search(curves, y, feats, full_nl, free, bounds, progress)
+        self.params_ = self._set_params(best.x, full_nl, free)
+        self.boot_params_, self.cv_quantiles_ = [], []  # a new fit invalidates earlier intervals
+        self.fit_info_ = {"seconds": time.perf_counter() - t0, "cost": float(best.cost), "nfev": int(best.nfev),
+                          "n_points": len(y), "curves": [c.name for c in curves], "procedure": self.procedure,
+                          "status": best.message, "fixed": dict(self.fixed)}
+        return self
+
+    def _search(self, curves, y, feats, full_nl, free, bounds, progress):
+        """The "converged" procedure: screening, then refinement of the best starts; returns the best
+        refinement (a scipy OptimizeResult with x in the coordinates of :meth:`_refine`)."""
         w = self._point_weights(curves)
 
         # 1. screening: variable projection over a Sobol design in the data-scaled box
@@ -153,7 +167,8 @@ class LossLaw:
             lin, _ = nnls(F * (np.sqrt(w) / y)[:, None], np.sqrt(w))
             yhat = F @ lin
             if np.all(yhat > 0):
-                scored.append((self._huber_cost(np.sqrt(w) * (np.log(y) - np.log(yhat))), nl_free, lin))
+                scored.append((float(huber(np.sqrt(w) * (np.log(y) - np.log(yhat)), self.huber_delta)[0].sum()),
+                               nl_free, lin))
         if not scored:
             raise LawError(f"{self.name}: no starting point gave a positive predicted loss; "
                            "check that the curves are loss values of the given LR histories")
@@ -169,12 +184,7 @@ class LossLaw:
                 best = res
             if progress:
                 progress(f"refined start {k + 1}/{min(self.n_refine, len(scored))}")
-        self.params_ = self._set_params(best.x, full_nl, free)
-        self.boot_params_, self.cv_quantiles_ = [], []  # a new fit invalidates earlier intervals
-        self.fit_info_ = {"seconds": time.perf_counter() - t0, "cost": float(best.cost), "nfev": int(best.nfev),
-                          "n_points": len(y), "curves": [c.name for c in curves],
-                          "status": best.message, "fixed": dict(self.fixed)}
-        return self
+        return best
 
     def predict(self, target: Curve | Schedule, steps=None) -> np.ndarray:
         """Predicted loss of ``target`` (a curve: at its logged steps unless ``steps`` is given;
@@ -327,15 +337,12 @@ class LossLaw:
 
     def _config(self) -> dict:
         """Constructor arguments that change what the law computes (saved in its JSON)."""
-        return {**self.fixed, "curve_weighting": self.curve_weighting}
+        return {**self.fixed, "curve_weighting": self.curve_weighting, "procedure": self.procedure}
 
     def _check_fitted(self):
         if not hasattr(self, "params_"):
             raise LawError(f"{self.name}: call fit() or load a fitted law before predict()")
 
-    def _huber_cost(self, r: np.ndarray) -> float:
-        a = np.abs(r) / self.huber_delta
-        return float(np.sum(np.where(a <= 1, a * a, 2 * a - 1)) * self.huber_delta ** 2 / 2)
 
     def _to_unconstrained(self, nl_free, free):
         return np.array([np.log(v) if self.nl_transforms[i] == "log" else
@@ -394,3 +401,10 @@ def _block_counts(m: int, block_frac: float, rng: np.random.Generator) -> np.nda
     np.add.at(counts, starts, 1.0)
     np.add.at(counts, starts + L, -1.0)
     return np.cumsum(counts)[:m]
+
+
+def huber(r: np.ndarray, delta: float) -> tuple[np.ndarray, np.ndarray]:
+    """Huber loss of each residual (quadratic within ``delta``, linear beyond; the robust objective
+    of Luo et al. 2025, Sec. 4.1) and its derivative."""
+    a = np.abs(r)
+    return np.where(a <= delta, 0.5 * r * r, delta * (a - 0.5 * delta)), np.clip(r, -delta, delta)

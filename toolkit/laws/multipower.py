@@ -21,15 +21,14 @@ midpoint rule whose error is checked against the exact O(points x steps) sum in 
 """
 from __future__ import annotations
 
-import time
 from collections.abc import Sequence
-from types import SimpleNamespace
 
 import numpy as np
+from scipy.optimize import OptimizeResult
 
 from toolkit.curves import Curve, warmup_end
 from toolkit.laws import paper_fit
-from toolkit.laws.base import LawError, LossLaw
+from toolkit.laws.base import LawError, LossLaw, huber
 
 #: "converged": the robust default fit of toolkit.laws.base; "paper": the early-stopped procedure of
 #: the paper's released code (toolkit.laws.paper_fit), which reproduces its reported figures
@@ -46,16 +45,12 @@ class MultiPowerLaw(LossLaw):
     min_curves = 1
     procedures = PROCEDURES
 
-    def __init__(self, exact: int = 32, rel_width: float = 1 / 32, beta_min: float = 0.1,
-                 procedure: str = "converged", **kw):
-        if procedure not in PROCEDURES:
-            raise LawError(f"multipower: procedure must be one of {', '.join(PROCEDURES)}, got '{procedure}'")
-        if procedure == "paper":
+    def __init__(self, exact: int = 32, rel_width: float = 1 / 32, beta_min: float = 0.1, **kw):
+        if kw.get("procedure") == "paper":
             kw["curve_weighting"] = "points"  # the released code sums the loss over all points
         super().__init__(**kw)
         self.exact, self.rel_width = int(exact), float(rel_width)
         self.beta_min = beta_min
-        self.procedure = procedure
 
     def _edges(self, max_dist: int) -> np.ndarray:
         """Bin edges in distance t - k: 0, 1, ..., exact, then geometric growth."""
@@ -141,23 +136,13 @@ class MultiPowerLaw(LossLaw):
         lo[2], hi[3] = self.beta_min, 1.0
         return lo, hi
 
-    def _config(self) -> dict:
-        return {**super()._config(), "procedure": self.procedure}
-
-    def _fit(self, curves, progress):
+    def _search(self, curves, y, feats, full_nl, free, bounds, progress):
         if self.procedure == "converged":
-            return super()._fit(curves, progress)
-        t0 = time.perf_counter()
-        y, feats, full_nl, free, bounds = self._problem(curves)
+            return super()._search(curves, y, feats, full_nl, free, bounds, progress)
         res = self._refine(y, feats, full_nl, free, None, None, bounds, np.sqrt(self._point_weights(curves)))
-        self.params_ = self._set_params(res.x, full_nl, free)
-        self.boot_params_, self.cv_quantiles_ = [], []
-        self.fit_info_ = {"seconds": time.perf_counter() - t0, "cost": res.cost, "nfev": res.nfev,
-                          "n_points": len(y), "curves": [c.name for c in curves], "procedure": "paper",
-                          "status": res.message, "fixed": dict(self.fixed)}
         if progress:
             progress(f"AdamW stopped after {res.nfev} steps")
-        return self
+        return res
 
     def _problem(self, curves):
         self._problem_curves = curves  # the paper procedure's initialisation reads the curves themselves
@@ -171,7 +156,8 @@ class MultiPowerLaw(LossLaw):
         if self.fixed:
             raise LawError("multipower: the paper's procedure fits every parameter (fix none)")
         w = np.ones_like(y) if sqrt_w is None else sqrt_w ** 2
-        p0 = np.concatenate([paper_fit.initial_guess(self._problem_curves, w, self.huber_delta)[[0, 1, 3, 2]], [1.0, 0.5, 0.5]])
+        L0, A, alpha, B = paper_fit.initial_guess(self._problem_curves, w, self.huber_delta)
+        p0 = np.array([L0, A, B, alpha, 1.0, 0.5, 0.5])  # lin_names + nl_names order; C, beta, gamma as released
         logy = np.log(y)
 
         def value_and_grad(p):
@@ -179,14 +165,14 @@ class MultiPowerLaw(LossLaw):
             F, dF = feats(nl, True)
             yhat = F @ lin_
             ok = yhat > 1e-10
-            h, dh = paper_fit._huber(logy - np.log(np.where(ok, yhat, 1e-10)), self.huber_delta)
+            h, dh = huber(logy - np.log(np.where(ok, yhat, 1e-10)), self.huber_delta)
             gy = np.where(ok, -w * dh / np.where(ok, yhat, 1.0), 0.0)
             return float(w @ h), np.concatenate([F.T @ gy, np.einsum("njk,j,n->k", dF, lin_, gy)])
 
         with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
             p, cost, steps = paper_fit.adamw_fit(value_and_grad, p0, fast=[0, 1, 2, 4], slow=[3, 5, 6])
         p = np.maximum(p, 1e-300)  # parameters are stored in log coordinates
-        return _Result(np.log(p), cost, steps, "AdamW early-stopped (paper procedure)")
+        return OptimizeResult(x=np.log(p), cost=float(cost), nfev=steps, message="AdamW early-stopped (paper procedure)")
 
     def torch_loss(self, lrs, steps, decay_start: int):
         """Differentiable Eq. (4) of Luo et al. (2025) at ``steps`` for a per-step LR tensor, summed
@@ -203,6 +189,3 @@ class MultiPowerLaw(LossLaw):
         mask = (k[None, :] <= steps[:, None]).to(lrs.dtype)
         return p["L0"] + p["A"] * S1[steps] ** -p["alpha"] - p["B"] * (mask * d * G).sum(1)
 
-
-def _Result(x, cost, nfev, message):
-    return SimpleNamespace(x=x, cost=float(cost), nfev=int(nfev), message=message)

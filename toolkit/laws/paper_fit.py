@@ -33,17 +33,12 @@ from scipy.optimize import least_squares
 from scipy.stats import linregress
 
 from toolkit.curves import Curve
+from toolkit.laws.base import huber
 
 #: AdamW settings of the released fitting code (lr of the fast and slow parameter groups, steps)
 LR_FAST, LR_SLOW, MAX_STEPS, PATIENCE, GRAD_TOL = 5e-2, 5e-3, 200, 20, 1e-5
 #: torch.optim.AdamW defaults, which the released code keeps
 BETAS, EPS, WEIGHT_DECAY = (0.9, 0.999), 1e-8, 1e-2
-
-
-def _huber(r: np.ndarray, delta: float) -> tuple[np.ndarray, np.ndarray]:
-    """Huber loss of ``r`` and its derivative."""
-    a = np.abs(r)
-    return np.where(a <= delta, 0.5 * r * r, delta * (a - 0.5 * delta)), np.clip(r, -delta, delta)
 
 
 def initial_guess(curves: Sequence[Curve], w: np.ndarray, delta: float, n_starts: int = 4) -> np.ndarray:
@@ -52,12 +47,15 @@ def initial_guess(curves: Sequence[Curve], w: np.ndarray, delta: float, n_starts
     Z = np.concatenate([np.cumsum(c.lrs)[c.steps] for c in curves])
     peak = max(c.peak_lr for c in curves)
     drop = np.concatenate([peak - c.lrs[c.steps] for c in curves])
-    fit = linregress(np.log(Z), np.log(y - y.min() + 0.01))
     logy, logZ = np.log(y), np.log(Z)
+    fit = linregress(logZ, np.log(y - y.min() + 0.01))
+
+    def simplified(q):  # the simplified law's prediction for parameters q (..., 4)
+        q = np.asarray(q)[..., None]
+        return q[..., 0, :] + q[..., 1, :] * np.exp(-q[..., 2, :] * logZ) - q[..., 3, :] * drop
 
     def residuals(q):
-        L0, A, alpha, B = q
-        return sw * (logy - np.log(np.maximum(L0 + A * np.exp(-alpha * logZ) - B * drop, 1e-12)))
+        return sw * (logy - np.log(np.maximum(simplified(q), 1e-12)))
 
     def jac(q):
         L0, A, alpha, B = q
@@ -71,9 +69,9 @@ def initial_guess(curves: Sequence[Curve], w: np.ndarray, delta: float, n_starts
         np.linspace(-fit.slope - 0.1, -fit.slope + 0.1, 3), np.linspace(100, 1000, 3))))
     grid = np.maximum(grid, 0.0)
     with np.errstate(all="ignore"):
-        pred = grid[:, :1] + grid[:, 1:2] * np.exp(-grid[:, 2:3] * logZ) - grid[:, 3:] * drop
+        pred = simplified(grid)
         r = np.where(pred > 0, logy - np.log(np.where(pred > 0, pred, 1.0)), np.inf)
-    seed_cost = _huber(sw * r, delta)[0].sum(axis=1)
+    seed_cost = huber(sw * r, delta)[0].sum(axis=1)
     best = None
     for i in np.argsort(seed_cost)[:n_starts]:
         if not np.isfinite(seed_cost[i]):
