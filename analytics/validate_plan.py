@@ -31,11 +31,10 @@ import hashlib
 import json
 from pathlib import Path
 
-import tomllib
-
 from analytics.errors import InputError
 from analytics.executors import EXECUTORS
 from toolkit.laws import LAWS
+from toolkit.proxy.config import ConfigError, read_toml
 from toolkit.schedules import ScheduleError, parse
 from toolkit.selection import cpt_schedule
 
@@ -66,12 +65,10 @@ def _spec(plan_path: Path, where: str, spec) -> str:
 def load_plan(path) -> dict:
     """Read and check a plan; every problem is one line naming the plan file and the key."""
     path = Path(path)
-    if not path.is_file():
-        raise InputError(f"{path}: no such plan file")
     try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as e:
-        raise InputError(f"{path}: not valid TOML ({e})") from None
+        raw = read_toml(path, "plan")
+    except ConfigError as e:
+        raise InputError(str(e)) from None
     unknown = set(raw) - TOP_KEYS
     if unknown:
         _fail(path, f"unknown key(s) {sorted(unknown)} (allowed: {', '.join(sorted(TOP_KEYS))})")

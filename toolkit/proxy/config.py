@@ -146,17 +146,22 @@ def apply_overrides(cfg: dict, overrides: list[str] | tuple[str, ...]) -> dict:
     return resolve(cfg)
 
 
+def read_toml(path: Path, what: str = "config") -> dict:
+    """The table of a TOML file; a missing or malformed file is a one-line ConfigError naming it."""
+    if not path.is_file():
+        raise ConfigError(f"{path}: no such {what} file")
+    try:
+        return tomllib.loads(path.read_text(encoding="utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as e:
+        raise ConfigError(f"{path}: not valid TOML ({e})") from None
+
+
 def load_config(path: str | Path | None, overrides=()) -> dict:
     """Read a TOML config (or start from the defaults when ``path`` is None) and apply overrides."""
     raw: dict = {}
     if path is not None:
         path = Path(path)
-        if not path.is_file():
-            raise ConfigError(f"{path}: no such config file")
-        try:
-            raw = tomllib.loads(path.read_text(encoding="utf-8"))
-        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as e:
-            raise ConfigError(f"{path}: not valid TOML ({e})") from None
+        raw = read_toml(path)
     try:
         cfg = resolve(raw)
     except ConfigError as e:
