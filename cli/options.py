@@ -3,7 +3,22 @@ from __future__ import annotations
 
 import math
 
+import click
+
 from analytics.errors import InputError
+
+
+def schedule_options(default: str):
+    """``--schedule SPEC`` (repeatable) and ``--steps``, as the schedule-driven simulators take them;
+    ``default`` says which schedules run when none is given."""
+    def apply(f):
+        f = click.option("--steps", type=int, default=None,
+                         help="Steps to simulate (default: longest schedule).")(f)
+        return click.option("--schedule", "specs", multiple=True, metavar="SPEC",
+                            help="LR schedule spec (repeatable), e.g. 'wsd:peak=0.5,steps=500,decay=0.2'; "
+                                 "'cyclic:peak=..,steps=..,cycles=4' is cosine with warm restarts. "
+                                 f"Default: {default}.")(f)
+    return apply
 
 
 def number_list(text: str | None, option: str, kind: type = float, count: int | None = None) -> list | None:

@@ -5,14 +5,11 @@ from pathlib import Path
 
 import click
 
-from cli.options import number_list
+from cli.options import number_list, schedule_options
 
 
 @click.command("nqm")
-@click.option("--schedule", "specs", multiple=True, metavar="SPEC",
-              help="LR schedule spec (repeatable), e.g. 'wsd:peak=0.5,steps=500,decay=0.2'; also "
-                   "'cyclic:peak=..,steps=..,cycles=4'. Default: constant, cosine and WSD at 0.5.")
-@click.option("--steps", type=int, default=None, help="Steps to simulate (default: longest schedule).")
+@schedule_options("constant, cosine and WSD at 0.5")
 @click.option("--dim", type=int, default=32, show_default=True, help="Number of coordinates.")
 @click.option("--h-max", type=float, default=1.0, show_default=True, help="Largest curvature.")
 @click.option("--h-power", type=float, default=1.0, show_default=True, help="Spectrum h_i = h_max i^-power.")

@@ -6,14 +6,11 @@ from pathlib import Path
 import click
 
 from analytics.errors import InputError
-from cli.options import number_list
+from cli.options import number_list, schedule_options
 
 
 @click.command("river-valley")
-@click.option("--schedule", "specs", multiple=True, metavar="SPEC",
-              help="LR schedule spec (repeatable); 'cyclic:peak=..,steps=..,cycles=4' is cosine with warm "
-                   "restarts. Default: cosine, WSD, WSD-S, cyclic cosine, two-stage (peak 0.5, 1000 steps).")
-@click.option("--steps", type=int, default=None, help="Steps to simulate (default: longest schedule).")
+@schedule_options("cosine, WSD, WSD-S, cyclic cosine, two-stage (peak 0.5, 1000 steps)")
 @click.option("--floor", type=float, default=2.0, show_default=True, help="Loss at the river's end.")
 @click.option("--amp", type=float, default=1.0, show_default=True, help="River height above the floor at x=0.")
 @click.option("--river-power", type=float, default=1.0, show_default=True,
