@@ -1,5 +1,6 @@
 """Self-contained HTML reports: one page with text, tables and plots (PNG embedded as base64, and
-also saved beside the page), written atomically. Every cltk command writes one."""
+also saved beside the page), written atomically by :func:`cltk.analytics.result.write_result`,
+the one writer of every cltk command."""
 from __future__ import annotations
 
 import base64
@@ -12,7 +13,10 @@ import matplotlib
 matplotlib.use("Agg")  # reports are written headless
 import matplotlib.pyplot as plt
 
-from analytics.io import atomic_write_bytes, atomic_write_text
+from cltk.files import atomic_write_bytes, atomic_write_text
+
+#: marks every report written through the one writer (tests look for it)
+GENERATOR = "cltk write_result"
 
 _CSS = """body{font-family:system-ui,sans-serif;max-width:1100px;margin:2em auto;padding:0 1em;color:#222}
 table{border-collapse:collapse;margin:1em 0;font-size:14px}td,th{border:1px solid #ccc;padding:3px 8px;
@@ -40,6 +44,11 @@ class Report:
 
     def text(self, text: str) -> Report:
         self._parts.append(f"<p>{html.escape(text)}</p>")
+        return self
+
+    def link(self, href: str, text: str) -> Report:
+        """A paragraph that links a file beside the report (relative ``href``)."""
+        self._parts.append(f'<p><a href="{html.escape(href)}">{html.escape(text)}</a></p>')
         return self
 
     def code(self, text: str) -> Report:
@@ -70,10 +79,11 @@ class Report:
 
     def html(self) -> str:
         return (f"<!doctype html><html><head><meta charset='utf-8'><title>{html.escape(self.title)}</title>"
-                f"<style>{_CSS}</style></head><body><h1>{html.escape(self.title)}</h1>"
+                f"<meta name='generator' content='{GENERATOR}'><style>{_CSS}</style></head><body><h1>{html.escape(self.title)}</h1>"
                 + "\n".join(self._parts) + "</body></html>\n")
 
-    def write(self, out_dir: str | Path) -> Path:
+    def _write(self, out_dir: str | Path) -> Path:
+        """Called by :func:`cltk.analytics.result.write_result` only: jobs return a Result."""
         out_dir = Path(out_dir)
         for name, data in self._pngs.items():
             atomic_write_bytes(out_dir / name, data)

@@ -5,9 +5,9 @@ Not a test: run it by hand, e.g.
     python benchmarks/bench_dln_flops.py --device auto --width 256 --depth 4 --members 64 --steps 20
 
 It measures (1) the best FLOP/s of one large batched matmul (torch.bmm) on the device, the ceiling
-for this workload, and (2) the FLOP/s of ``toolkit.dln.train`` on an ensemble (full-batch GD on
+for this workload, and (2) the FLOP/s of ``cltk.models.dln.train`` on an ensemble (full-batch GD on
 whitened inputs, no recording), counting only the products of the forward chain, the backward chain
-and the weight updates (``toolkit.dln.train_flops``). Prints one JSON object; ``--out FILE`` also
+and the weight updates (``cltk.models.dln.train_flops``). Prints one JSON object; ``--out FILE`` also
 writes it (atomically).
 """
 from __future__ import annotations
@@ -22,8 +22,9 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from analytics.io import atomic_write_json
-from toolkit.dln import Task, init_weights, make_teacher, resolve_device, train, train_flops
+from cltk.files import atomic_write_json
+from cltk.models.dln import Task, init_weights, make_teacher, train, train_flops
+from cltk.runtime import resolve_device
 
 
 def _sync(dev):

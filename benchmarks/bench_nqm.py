@@ -21,13 +21,14 @@ import time
 import numpy as np
 import torch
 
-from toolkit import nqm
-from toolkit.schedules import parse
+from cltk.models import nqm
+from cltk.runtime import torch_threads
+from cltk.schedules import parse
 
 
 def copy_bandwidth(n_bytes: int = 512 * 2 ** 20, repeats: int = 5, threads: int = 1) -> float:
     """Bytes per second of a large tensor copy (read + write counted), best of ``repeats``."""
-    with nqm.torch_threads(threads):
+    with torch_threads(threads):
         a = torch.ones(n_bytes // 8, dtype=torch.float64)
         b = torch.empty_like(a)
         best = np.inf

@@ -26,9 +26,9 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from analytics.io import atomic_write_json
-from toolkit.proxy import GPT, ModelConfig
-from toolkit.proxy.train import make_optimizer
+from cltk.files import atomic_write_json
+from cltk.proxy import GPT, ModelConfig
+from cltk.proxy.train import make_optimizer
 
 SIZES = {"1m": {"d_model": 128, "n_layer": 5, "n_head": 4, "seq_len": 256, "batch": 16},
          "50m": {"d_model": 576, "n_layer": 12, "n_head": 9, "seq_len": 1024, "batch": 32}}

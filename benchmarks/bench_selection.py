@@ -19,9 +19,9 @@ from pathlib import Path
 
 import numpy as np
 
-from analytics.readers import read_curve
-from toolkit.laws import get_law
-from toolkit.selection import select_schedule
+from cltk.analytics.curve_files import read_curve
+from cltk.laws import get_law
+from cltk.selection import select_schedule
 
 FIT = ["cosine_24000", "constant_24000", "wsdcon_9"]
 HELDOUT = ["constant_72000", "cosine_72000", "wsd_20000_24000", "wsdld_20000_24000", "wsdcon_3", "wsdcon_18"]

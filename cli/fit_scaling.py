@@ -4,13 +4,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import click
-from rich.console import Console
 
-from analytics.errors import InputError
-from analytics.fit_scaling import run_fit_scaling
-from analytics.readers import read_curve
-from toolkit.laws import DEFAULT_LAW, LAWS
-from toolkit.schedules import parse
+from cltk.errors import InputError
+from cltk.laws import DEFAULT_LAW, LAWS
+from cltk.schedules import parse
 
 
 class _MultiValueCommand(click.Command):
@@ -79,6 +76,12 @@ def fit_scaling(fit_files, predict_files, law, procedure, warmup_steps, schedule
     if overlap:
         raise InputError(f"{min(overlap)}: given both as a fit file and with --predict")
     scheds = _schedules(schedules, inputs)
+    from rich.console import Console
+
+    from cltk.analytics.curve_files import read_curve
+    from cltk.analytics.fit_scaling.job import run_fit_scaling
+    from cltk.analytics.result import write_result
+
     console = Console(stderr=True)
 
     def read(p):
@@ -87,12 +90,14 @@ def fit_scaling(fit_files, predict_files, law, procedure, warmup_steps, schedule
 
     fit, held = [read(p) for p in fit_files], [read(p) for p in predict_files]
     with console.status(f"fitting the {law} law on {len(fit)} curve(s)") as status:
-        metrics = run_fit_scaling(fit, held, law, out_dir, progress=lambda msg: status.update(f"{law}: {msg}"),
-                                  n_boot=n_boot, level=level, procedure=procedure)
-    _print(metrics, out_dir)
+        result = run_fit_scaling(fit, held, law=law, procedure=procedure, n_boot=n_boot, level=level,
+                                 progress=lambda msg: status.update(f"{law}: {msg}"))
+    write_result(result, out_dir)
+    _print(result.metrics, out_dir)
 
 
 def _print(metrics: dict, out_dir: Path) -> None:
+    from rich.console import Console
     from rich.table import Table
 
     t = Table(title=f"{metrics['law']} law, fitted in {metrics['fit_seconds']:.2f} s")

@@ -1,32 +1,33 @@
-"""The ``cltk`` command: a click group. Commands live in their own modules and are registered here.
+"""The ``cltk`` command: a click group whose commands live in their own modules and are imported
+only when run (``cltk --help`` loads no numpy, torch, pandas or matplotlib).
 
-Bad input of any kind (analytics.errors.InputError, or a toolkit ValueError subclass such as a bad
-schedule spec or law file) is printed as one line ``error: ...`` and exits with code 2.
+Bad input of any kind raises :class:`cltk.errors.InputError` (or a subclass: a bad schedule spec,
+law file, proxy config, ...); it is caught here, once, printed as one line ``error: ...`` and the
+command exits with code 2.
 """
 from __future__ import annotations
 
-import sys
-
 import click
 
-from analytics.errors import InputError
-from toolkit import __version__
-from toolkit.laws import LawError
-from toolkit.schedules import ScheduleError
+from cltk import __version__
+from cltk.cli.group import LazyGroup
 
-BAD_INPUT = (InputError, LawError, ScheduleError)
+# command name -> (module, attribute, one-line help shown by `cltk --help` without importing it)
+COMMANDS = {
+    "demo": ("cltk.cli.demo", "demo", "Run the demo of every capability and write one report."),
+    "fit-scaling": ("cltk.cli.fit_scaling", "fit_scaling",
+                    "Fit a loss-curve law on training curves and predict held-out curves."),
+    "select-schedule": ("cltk.cli.select_schedule", "select_schedule",
+                        "Choose an LR schedule (WSD, cosine or free) with a fitted law."),
+    "select-cpt": ("cltk.cli.select_cpt", "select_cpt",
+                   "Choose a continual pre-training schedule (peak, warmup, replay) with CPT laws."),
+    "simulate": ("cltk.cli.simulate", "simulate", "Analytic models: deep linear networks, NQM, river valley, rehearsal."),
+    "proxy": ("cltk.cli.proxy", "proxy", "Small-transformer proxy: train under any schedule and data mix, or sweep."),
+    "validate": ("cltk.cli.validate", "validate", "Check the laws' predictions on real small-transformer runs."),
+}
 
 
-class Group(click.Group):
-    def invoke(self, ctx):
-        try:
-            return super().invoke(ctx)
-        except BAD_INPUT as e:
-            click.echo(f"error: {e}", err=True)
-            sys.exit(2)
-
-
-@click.group(cls=Group, context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=LazyGroup, lazy=COMMANDS, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="cltk")
 def cli():
     """cltk: theory of training dynamics and continual learning.
@@ -34,22 +35,6 @@ def cli():
     Fit loss-curve laws to training curves and predict other LR schedules, simulate analytic
     models, and validate both on small-transformer proxies. Every command writes a report.
     """
-
-
-def _register():
-    from cli.demo import demo
-    from cli.fit_scaling import fit_scaling
-    from cli.proxy import proxy
-    from cli.select_cpt import select_cpt_cmd
-    from cli.select_schedule import select_schedule
-    from cli.simulate import simulate
-    from cli.validate import validate
-
-    for cmd in (demo, fit_scaling, select_schedule, select_cpt_cmd, simulate, proxy, validate):
-        cli.add_command(cmd)
-
-
-_register()
 
 
 def main():

@@ -1,48 +1,109 @@
-"""Parsing of option values shared by the commands."""
+"""Option types and option groups shared by the commands: click checks every flag (type, range,
+list shape) before a job runs, so the layers below never name a flag."""
 from __future__ import annotations
 
 import math
 
 import click
 
-from analytics.errors import InputError
+
+class NumberList(click.ParamType):
+    """A comma-separated list of finite numbers (``kind`` float or int; ints may be written "1e4"
+    but must be whole) or of names (``kind`` str), with optional bounds and exact length.
+    The value arrives at the command as a tuple."""
+
+    name = "list"
+
+    def __init__(self, kind: type = float, count: int | None = None, min: float | None = None,
+                 max: float | None = None, min_open: bool = False, choices: tuple[str, ...] | None = None):
+        self.kind, self.count, self.min, self.max, self.min_open, self.choices = kind, count, min, max, min_open, choices
+
+    def convert(self, value, param, ctx):
+        if isinstance(value, tuple):
+            return value
+        text = str(value)
+        if self.kind is str:
+            names = tuple(v.strip() for v in text.split(",") if v.strip())
+            if not names:
+                self.fail("empty list", param, ctx)
+            bad = [n for n in names if self.choices and n not in self.choices]
+            if bad:
+                self.fail(f"unknown value '{bad[0]}' (choose from {', '.join(self.choices)})", param, ctx)
+            return names
+        what = f"{self.count} " if self.count else ""
+        try:
+            vals = [float(v) for v in text.split(",") if v.strip()]
+        except ValueError:
+            self.fail(f"expected {what}comma-separated numbers, got '{text}'", param, ctx)
+        if not vals or (self.count and len(vals) != self.count):
+            self.fail(f"expected {what or 'at least one '}comma-separated numbers, got '{text}'", param, ctx)
+        if not all(math.isfinite(v) for v in vals):
+            self.fail(f"values must be finite, got '{text}'", param, ctx)
+        for v in vals:
+            if self.min is not None and (v < self.min or (self.min_open and v == self.min)):
+                self.fail(f"values must be {'>' if self.min_open else '>='} {self.min:g}, got {v:g}", param, ctx)
+            if self.max is not None and v > self.max:
+                self.fail(f"values must be <= {self.max:g}, got {v:g}", param, ctx)
+        if self.kind is int:
+            if any(v != int(v) for v in vals):
+                self.fail(f"expected whole numbers, got '{text}'", param, ctx)
+            return tuple(int(v) for v in vals)
+        return tuple(vals)
+
+
+class FiniteFloat(click.ParamType):
+    """A finite float (no nan / inf), optionally bounded below (``min``; ``min_open`` excludes it)
+    and above."""
+
+    name = "float"
+
+    def __init__(self, min: float | None = None, max: float | None = None, min_open: bool = False):
+        self.min, self.max, self.min_open = min, max, min_open
+
+    def convert(self, value, param, ctx):
+        if isinstance(value, float):
+            v = value
+        else:
+            try:
+                v = float(value)
+            except (TypeError, ValueError):
+                self.fail(f"'{value}' is not a number", param, ctx)
+        if not math.isfinite(v):
+            self.fail(f"must be finite, got {value}", param, ctx)
+        if self.min is not None and (v < self.min or (self.min_open and v == self.min)):
+            self.fail(f"must be {'>' if self.min_open else '>='} {self.min:g}, got {v:g}", param, ctx)
+        if self.max is not None and v > self.max:
+            self.fail(f"must be <= {self.max:g}, got {v:g}", param, ctx)
+        return v
+
+
+class ScheduleSpec(click.ParamType):
+    """A schedule spec (``cltk.schedules.parse`` grammar), converted to a :class:`Schedule`."""
+
+    name = "spec"
+
+    def convert(self, value, param, ctx):
+        from cltk.schedules import Schedule, ScheduleError, parse
+
+        if isinstance(value, Schedule):
+            return value
+        try:
+            return parse(str(value))
+        except ScheduleError as e:
+            self.fail(str(e), param, ctx)
+
+
+POSITIVE = FiniteFloat(min=0, min_open=True)
 
 
 def schedule_options(default: str):
-    """``--schedule SPEC`` (repeatable) and ``--steps``, as the schedule-driven simulators take them;
-    ``default`` says which schedules run when none is given."""
+    """``--schedule SPEC`` (repeatable, parsed to Schedules) and ``--steps``, as the schedule-driven
+    simulators take them; ``default`` says which schedules run when none is given."""
     def apply(f):
-        f = click.option("--steps", type=int, default=None,
+        f = click.option("--steps", type=click.IntRange(min=2), default=None,
                          help="Steps to simulate (default: longest schedule).")(f)
-        return click.option("--schedule", "specs", multiple=True, metavar="SPEC",
+        return click.option("--schedule", "schedules", multiple=True, metavar="SPEC", type=ScheduleSpec(),
                             help="LR schedule spec (repeatable), e.g. 'wsd:peak=0.5,steps=500,decay=0.2'; "
                                  "'cyclic:peak=..,steps=..,cycles=4' is cosine with warm restarts. "
                                  f"Default: {default}.")(f)
     return apply
-
-
-def number_list(text: str | None, option: str, kind: type = float, count: int | None = None) -> list | None:
-    """A comma-separated option value as a list of finite ``kind`` (float or int) values, or of
-    names when ``kind`` is str; None stays None. Integers may be written as floats ("1e4") but
-    must be whole."""
-    if text is None:
-        return None
-    if kind is str:
-        names = [v.strip() for v in str(text).split(",") if v.strip()]
-        if not names:
-            raise InputError(f"{option}: empty list")
-        return names
-    what = f"{count} " if count else ""
-    try:
-        vals = [float(v) for v in str(text).split(",") if v.strip()]
-    except ValueError:
-        raise InputError(f"{option}: expected {what}comma-separated numbers, got '{text}'") from None
-    if not vals or (count and len(vals) != count):
-        raise InputError(f"{option}: expected {what or 'at least one '}comma-separated numbers, got '{text}'")
-    if not all(math.isfinite(v) for v in vals):
-        raise InputError(f"{option}: values must be finite, got '{text}'")
-    if kind is int:
-        if any(v != int(v) for v in vals):
-            raise InputError(f"{option}: expected whole numbers, got '{text}'")
-        return [int(v) for v in vals]
-    return vals

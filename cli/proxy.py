@@ -16,8 +16,8 @@ from rich.progress import (
 )
 from rich.table import Table
 
-from analytics.errors import InputError
-from analytics.proxy_runs import load_proxy_config, plan_sweep, run_sweep, run_train
+from cltk.errors import InputError
+from cltk.analytics.proxy.runs import load_proxy_config, plan_sweep, run_sweep, run_train
 
 _DEVICE = click.option("--device", type=click.Choice(["auto", "cpu", "cuda"]), default=None,
                        help="Device (overrides the config's 'device'; auto = CUDA when available).")

@@ -5,23 +5,20 @@ from pathlib import Path
 
 import click
 
-from analytics.errors import InputError
-from analytics.selection_report import run_select_schedule
-from cli.options import number_list
-from toolkit.laws import load_law
-from toolkit.selection import FAMILIES, OBJECTIVES
+from cltk.cli.options import POSITIVE, NumberList
+from cltk.selection import FAMILIES, OBJECTIVES
 
 
 @click.command("select-schedule")
 @click.argument("law_file", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--steps", type=click.IntRange(min=2), required=True, help="Total training steps.")
-@click.option("--peak-lr", type=float, required=True, help="Peak learning rate.")
+@click.option("--peak-lr", type=POSITIVE, required=True, help="Peak learning rate.")
 @click.option("--family", type=click.Choice(FAMILIES), default="wsd", show_default=True,
               help="Schedule family: wsd grid, cosine grid, or free (optimised non-increasing).")
 @click.option("--warmup", type=click.IntRange(min=0), default=0, show_default=True, help="Linear warmup steps.")
 @click.option("--objective", type=click.Choice(OBJECTIVES), default="final", show_default=True,
               help="final: loss at the last step; anytime: mean loss over --checkpoints.")
-@click.option("--checkpoints", default=None, help="Comma-separated steps for --objective anytime "
+@click.option("--checkpoints", type=NumberList(int, min=1), default=None, help="Comma-separated steps for --objective anytime "
               "(default: 25/50/75/100% of the post-warmup steps).")
 @click.option("--level", type=click.FloatRange(0.5, 0.999), default=0.9, show_default=True,
               help="Prediction-interval level (needs a law file with bootstrap replicates).")
@@ -31,20 +28,17 @@ def select_schedule(law_file, steps, peak_lr, family, warmup, objective, checkpo
 
     LAW_FILE is the law.json written by `cltk fit-scaling`.
     """
-    if not law_file.exists():
-        raise InputError(f"{law_file}: no such file")
-    try:
-        law = load_law(law_file.read_text())
-    except UnicodeDecodeError:
-        raise InputError(f"{law_file}: not a text law file") from None
-    except ValueError as e:
-        raise InputError(f"{law_file}: {e}") from None
     if steps <= warmup + 1:
-        raise InputError(f"--steps {steps} must exceed --warmup {warmup} by more than one step")
-    if not peak_lr > 0:
-        raise InputError(f"--peak-lr must be > 0, got {peak_lr}")
-    m = run_select_schedule(law, out_dir, steps, peak_lr, family, warmup=warmup, objective=objective,
-                            checkpoints=number_list(checkpoints or None, "--checkpoints", int), level=level)
+        raise click.BadParameter(f"{steps} must exceed --warmup {warmup} by more than one step", param_hint="--steps")
+    from cltk.analytics.result import write_result
+    from cltk.analytics.select_schedule.job import run_select_schedule
+    from cltk.laws import read_law
+
+    result = run_select_schedule(read_law(law_file), total_steps=steps, peak_lr=peak_lr, family=family, warmup=warmup,
+                                 objective=objective, checkpoints=list(checkpoints) if checkpoints else None,
+                                 level=level)
+    write_result(result, out_dir)
+    m = result.metrics
     click.echo(f"chosen ({family}, {objective}): {m['chosen_spec']}")
     iv = f"  [{m['chosen_final_lo']:.4f}, {m['chosen_final_hi']:.4f}]" if m["chosen_final_lo"] is not None else ""
     click.echo(f"predicted final loss {m['chosen_final_loss']:.4f}{iv}   "

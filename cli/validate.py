@@ -5,9 +5,9 @@ from pathlib import Path
 
 import click
 
-from analytics.validate import run_validate
-from analytics.validate_plan import load_plan
-from analytics.validate_report import write_validate
+from cltk.analytics.validate.job import run_validate
+from cltk.analytics.validate.plan import load_plan
+from cltk.analytics.validate.report import write_validate
 
 
 @click.command("validate")
@@ -15,7 +15,7 @@ from analytics.validate_report import write_validate
 @click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), required=True)
 @click.option("--workers", type=click.IntRange(min=1), default=None, help="Override the plan's worker count.")
 def validate(plan_file, out_dir, workers):
-    """Check the laws' predictions on real proxy runs (PLAN_FILE: TOML, see configs/validate/).
+    """Check the laws' predictions on real proxy runs (PLAN_FILE: TOML, see toolkit/configs/validate/).
 
     Finished runs are reused by the hash of their config, so an interrupted validation resumes.
     """

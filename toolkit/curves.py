@@ -1,6 +1,6 @@
 """Loss curves: logged (step, loss) points plus the per-step learning-rate history that produced them.
 
-The laws of :mod:`toolkit.laws` read the LR *history* (one value per optimizer step from step 0),
+The laws of :mod:`cltk.laws` read the LR *history* (one value per optimizer step from step 0),
 not only the logged points, because their terms are sums over every step (Tissue et al. 2024,
 Eq. 1; Luo et al. 2025, Eq. 4). :func:`lr_history_from_log` rebuilds that history from sparsely
 logged LR values.
@@ -11,9 +11,10 @@ import dataclasses
 
 import numpy as np
 
-from toolkit.schedules import Schedule
+from cltk.errors import InputError
+from cltk.schedules import Schedule
 
-__all__ = ["Curve", "forward_area", "lr_history_from_log", "warmup_end"]
+__all__ = ["Curve", "forward_area", "lr_history_from_log", "trained_points", "warmup_end"]
 
 
 @dataclasses.dataclass
@@ -104,3 +105,15 @@ def lr_history_from_log(log_steps: np.ndarray, log_lrs: np.ndarray, last_step: i
             pre[: len(ramp)] = log_lrs[0] * ramp
         out[:s0] = pre
     return out
+
+
+def trained_points(curve: Curve) -> tuple[Curve, int]:
+    """The curve without points logged before any LR area (e.g. the loss at step 0), which no law
+    can describe (S1 = 0); returns the curve and the number of points dropped."""
+    keep = np.cumsum(curve.lrs)[curve.steps] > 0
+    if keep.all():
+        return curve, 0
+    if not keep.any():
+        raise InputError(f"{curve.meta.get('source', curve.name)}: every loss point is logged before training "
+                         "starts (zero learning-rate area)")
+    return Curve(curve.name, curve.steps[keep], curve.loss[keep], curve.lrs, curve.meta), int((~keep).sum())

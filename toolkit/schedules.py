@@ -16,6 +16,7 @@ re-warming for continual pre-training (Ibrahim et al. 2024, Sec. 5).
 """
 from __future__ import annotations
 
+from cltk.errors import InputError
 import dataclasses
 import itertools
 import re
@@ -45,7 +46,7 @@ __all__ = [
 COOLDOWN_SHAPES = ("linear", "sqrt", "exp", "cosine")
 
 
-class ScheduleError(ValueError):
+class ScheduleError(InputError):
     """A schedule's parameters or text spec are invalid (the message says which and why)."""
 
 
@@ -189,7 +190,7 @@ def rewarm(start: float, peak: float, warmup: int, steps: int, final: float = 0.
 
 def piecewise(at: list[int], lr: list[float]) -> Schedule:
     """Piecewise-linear schedule through the points ``(at[i], lr[i])``, held after the last one
-    (the form of the free schedules found by :mod:`toolkit.selection`)."""
+    (the form of the free schedules found by :mod:`cltk.selection`)."""
     at_a, lr_a = np.asarray(at, dtype=np.float64), np.asarray(lr, dtype=np.float64)
     _check(len(at_a) == len(lr_a) >= 1, "piecewise: 'at' and 'lr' need the same number (>= 1) of values")
     _check(bool(np.all(np.diff(at_a) > 0)) and at_a[0] >= 0, "piecewise: 'at' steps must increase from >= 0")

@@ -19,7 +19,7 @@ Objectives: ``final`` (loss at the last step) or ``anytime`` (mean loss over che
 
 ``select_cpt(law_old, law_new, pretrain, cpt_steps, peaks, warmups, replays)`` chooses the re-warm
 peak, re-warm length and replay fraction of continual pre-training that minimise a weighted sum of
-the old- and new-domain losses predicted by two CPT laws (toolkit.laws.cpt).
+the old- and new-domain losses predicted by two CPT laws (cltk.laws.cpt).
 """
 from __future__ import annotations
 
@@ -28,9 +28,9 @@ import time
 
 import numpy as np
 
-from toolkit.curves import Curve
-from toolkit.laws.base import LawError, LossLaw
-from toolkit.schedules import COOLDOWN_SHAPES, Schedule, cosine, join, piecewise, rewarm, warmup, wsd, wsd_s
+from cltk.curves import Curve
+from cltk.laws.base import LawError, LossLaw
+from cltk.schedules import COOLDOWN_SHAPES, Schedule, cosine, join, piecewise, rewarm, warmup, wsd, wsd_s
 
 FAMILIES = ("wsd", "cosine", "free")
 OBJECTIVES = ("final", "anytime")
@@ -188,11 +188,15 @@ class CPTSelection:
     peak: float
     warmup: int
     replay: float
-    spec: str  # the whole LR schedule (pre-training + re-warmed CPT phase)
+    schedule: Schedule  # the whole LR schedule (pre-training + re-warmed CPT phase)
     old_loss: float
     new_loss: float
     score: float
-    candidates: list[dict]
+    candidates: list[dict]  # every setting scored, best first; "spec" is its schedule as text
+
+    @property
+    def spec(self) -> str:
+        return self.schedule.spec
 
 
 def cpt_schedule(pretrain: Schedule, cpt_steps: int, peak: float, warmup: int, final_ratio: float = 0.1) -> Schedule:
@@ -206,7 +210,7 @@ def select_cpt(law_old: LossLaw, law_new: LossLaw, pretrain: Schedule, cpt_steps
                replays=(0.0,), final_ratio: float = 0.1, weight_old: float = 0.5) -> CPTSelection:
     """Choose the re-warm peak, re-warm length and replay fraction that minimise
     ``weight_old * L_old + (1 - weight_old) * L_new`` at the end of continual pre-training, as
-    predicted by two fitted CPT laws (Wang et al. 2025; see toolkit.laws.cpt)."""
+    predicted by two fitted CPT laws (Wang et al. 2025; see cltk.laws.cpt)."""
     for law, dom in ((law_old, "old"), (law_new, "new")):
         if getattr(law, "name", None) != "cpt" or getattr(law, "domain", None) != dom or not hasattr(law, "params_"):
             raise SelectionError(f"select_cpt needs a fitted CPT law of the {dom} domain as law_{dom}")
@@ -215,10 +219,11 @@ def select_cpt(law_old: LossLaw, law_new: LossLaw, pretrain: Schedule, cpt_steps
     if any(not 0 <= r <= 1 for r in replays) or any(p <= 0 for p in peaks) or any(w >= cpt_steps for w in warmups):
         raise SelectionError("select_cpt: replays must be in [0, 1], peaks > 0, warmups < cpt_steps")
     end = np.array([pretrain.steps + cpt_steps - 1])
-    rows = []
+    rows, schedules = [], {}
     for peak in peaks:
         for w in warmups:
             sched = cpt_schedule(pretrain, cpt_steps, peak, w, final_ratio)
+            schedules[sched.spec] = sched
             for r in replays:
                 meta = {"cpt_start": pretrain.steps, "replay": float(r)}
                 c = Curve.from_schedule(sched.spec, sched, end, meta=meta)
@@ -228,4 +233,5 @@ def select_cpt(law_old: LossLaw, law_new: LossLaw, pretrain: Schedule, cpt_steps
                              "spec": sched.spec})
     rows.sort(key=lambda r: r["score"])
     b = rows[0]
-    return CPTSelection(b["peak"], b["warmup"], b["replay"], b["spec"], b["old_loss"], b["new_loss"], b["score"], rows)
+    return CPTSelection(b["peak"], b["warmup"], b["replay"], schedules[b["spec"]], b["old_loss"], b["new_loss"],
+                        b["score"], rows)

@@ -1,8 +1,10 @@
 """Loss-curve laws (scikit-learn style estimators): ``Law().fit(curves).predict(schedule)``."""
-from toolkit.laws.base import FORMAT_VERSION, LawError, LossLaw
-from toolkit.laws.cpt import CPTLaw
-from toolkit.laws.momentum import MomentumLaw
-from toolkit.laws.multipower import MultiPowerLaw
+from pathlib import Path
+
+from cltk.laws.base import FORMAT_VERSION, LawError, LossLaw
+from cltk.laws.cpt import CPTLaw
+from cltk.laws.momentum import MomentumLaw
+from cltk.laws.multipower import MultiPowerLaw
 
 #: laws of single-phase training curves (the choices of `cltk fit-scaling --law`)
 LAWS = {"multipower": MultiPowerLaw, "momentum": MomentumLaw}
@@ -27,6 +29,22 @@ def load_law(text: str) -> LossLaw:
     return LossLaw.from_json(text)
 
 
+def read_law(path) -> LossLaw:
+    """A fitted law from a law file (the ``law.json`` of ``cltk fit-scaling``, the ``cpt_law_*.json``
+    of ``cltk validate``); bad files raise LawError naming the file."""
+    path = Path(path)
+    if not path.is_file():
+        raise LawError(f"{path}: no such file")
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        raise LawError(f"{path}: not a text law file") from None
+    try:
+        return load_law(text)
+    except ValueError as e:  # LawError, or a malformed value inside a well-formed file
+        raise LawError(f"{path}: {e}") from None
+
+
 __all__ = [
     "ALL_LAWS",
     "DEFAULT_LAW",
@@ -39,4 +57,5 @@ __all__ = [
     "MultiPowerLaw",
     "get_law",
     "load_law",
+    "read_law",
 ]

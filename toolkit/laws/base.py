@@ -14,6 +14,7 @@ Fit (both steps automatic, no per-data-set grid):
 """
 from __future__ import annotations
 
+from cltk.errors import InputError
 import json
 import time
 from collections.abc import Callable, Sequence
@@ -22,13 +23,13 @@ import numpy as np
 from scipy.optimize import least_squares, nnls
 from scipy.stats import qmc
 
-from toolkit.curves import Curve
-from toolkit.schedules import Schedule
+from cltk.curves import Curve
+from cltk.schedules import Schedule
 
 FORMAT_VERSION = 1
 
 
-class LawError(ValueError):
+class LawError(InputError):
     """Invalid input to a law (curves, parameters, JSON): the message says what is wrong."""
 
 
@@ -88,7 +89,7 @@ class LossLaw:
         return self.lin_names + self.nl_names
 
     def fit(self, curves: Sequence[Curve], progress: Callable[[str], None] | None = None) -> LossLaw:
-        """Fit the law jointly on ``curves`` (a list of :class:`toolkit.curves.Curve`); returns self."""
+        """Fit the law jointly on ``curves`` (a list of :class:`cltk.curves.Curve`); returns self."""
         curves = self._validate(curves)
         # screening visits extreme corners where powers overflow; such candidates are discarded
         with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
@@ -285,7 +286,7 @@ class LossLaw:
 
     @classmethod
     def from_json(cls, text: str) -> LossLaw:
-        from toolkit.laws import get_law  # the registry lives in the package
+        from cltk.laws import get_law  # the registry lives in the package
 
         try:
             data = json.loads(text)

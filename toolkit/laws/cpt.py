@@ -26,8 +26,8 @@ from collections.abc import Sequence
 import numpy as np
 from scipy.signal import lfilter
 
-from toolkit.curves import Curve, warmup_end
-from toolkit.laws.base import LawError, LossLaw
+from cltk.curves import Curve, warmup_end
+from cltk.laws.base import LawError, LossLaw
 
 
 class CPTLaw(LossLaw):

@@ -10,7 +10,7 @@ Here S1 counts from step 0, so it already holds the warmup area S_W. The LD sum 
 which shifts L0 by about B * peak * G. Converged fits of both variants on the 25M curves predict
 alike (held-out PredE 0.00135 vs 0.00137, measured), and the paper's published figures come from an
 early-stopped AdamW fit near its initial beta = gamma = 0.5, not from the optimum of either.
-``procedure="paper"`` reruns that published procedure (:mod:`toolkit.laws.paper_fit`, with the
+``procedure="paper"`` reruns that published procedure (:mod:`cltk.laws.paper_fit`, with the
 authors' LD sum from step 1 and every point weighted alike) to reproduce the paper's figures.
 
 Evaluation is O(points x log(steps)) instead of O(points x steps). For each logged step t the sum
@@ -26,12 +26,12 @@ from collections.abc import Sequence
 import numpy as np
 from scipy.optimize import OptimizeResult
 
-from toolkit.curves import Curve, warmup_end
-from toolkit.laws import paper_fit
-from toolkit.laws.base import LawError, LossLaw, huber
+from cltk.curves import Curve, warmup_end
+from cltk.laws import paper_fit
+from cltk.laws.base import LawError, LossLaw, huber
 
-#: "converged": the robust default fit of toolkit.laws.base; "paper": the early-stopped procedure of
-#: the paper's released code (toolkit.laws.paper_fit), which reproduces its reported figures
+#: "converged": the robust default fit of cltk.laws.base; "paper": the early-stopped procedure of
+#: the paper's released code (cltk.laws.paper_fit), which reproduces its reported figures
 PROCEDURES = ("converged", "paper")
 
 

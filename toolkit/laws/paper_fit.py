@@ -20,7 +20,7 @@ for reproducing the paper's reported figures.
 
 This stops well before the Huber optimum (on the 25M curves at about 2x the optimal cost); the
 paper's reported prediction errors are those of this early-stopped fit, so the procedure is kept
-separate from the converged default fit of :mod:`toolkit.laws.base`. Gradients are analytic
+separate from the converged default fit of :mod:`cltk.laws.base`. Gradients are analytic
 (the law's own feature Jacobian), so one AdamW step costs one O(points x log steps) evaluation.
 """
 from __future__ import annotations
@@ -32,8 +32,8 @@ import numpy as np
 from scipy.optimize import least_squares
 from scipy.stats import linregress
 
-from toolkit.curves import Curve
-from toolkit.laws.base import huber
+from cltk.curves import Curve
+from cltk.laws.base import huber
 
 #: AdamW settings of the released fitting code (lr of the fast and slow parameter groups, steps)
 LR_FAST, LR_SLOW, MAX_STEPS, PATIENCE, GRAD_TOL = 5e-2, 5e-3, 200, 20, 1e-5

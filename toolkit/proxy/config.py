@@ -7,6 +7,7 @@ address its items by index: ``phases.1.replay=0.05``.
 """
 from __future__ import annotations
 
+from cltk.errors import InputError
 import copy
 import dataclasses
 import json
@@ -15,13 +16,13 @@ from pathlib import Path
 
 import tomllib
 
-from toolkit.proxy.model import ModelConfig
-from toolkit.schedules import ScheduleError, parse
+from cltk.proxy.model import ModelConfig
+from cltk.schedules import ScheduleError, parse
 
 __all__ = ["DEFAULTS", "ConfigError", "apply_overrides", "dump_toml", "load_config", "resolve"]
 
 
-class ConfigError(ValueError):
+class ConfigError(InputError):
     """A bad config key, value or file (the message names the key and the problem)."""
 
 
@@ -31,7 +32,7 @@ DEFAULTS: dict = {
     "device": "auto",  # auto | cpu | cuda
     "model": dataclasses.asdict(ModelConfig()),
     "data": {
-        "cache_dir": "",  # "" = the user cache dir (toolkit.proxy.data.default_cache_dir)
+        "cache_dir": "",  # "" = the user cache dir (cltk.proxy.data.default_cache_dir)
         "stdlib_fraction": 1.0,  # share of stdlib files used by the built-in domains (tests use less)
         "val_fraction": 0.1,
         "domains": {},  # NAME = {files = [...]} or {bin = "...", val_bin = "...", dtype = "uint16"}

@@ -17,6 +17,7 @@ even at tiny batch sizes. Resuming at a step therefore resumes the data stream e
 """
 from __future__ import annotations
 
+from cltk.errors import InputError
 import ast
 import hashlib
 import json
@@ -42,7 +43,7 @@ _PHI = (5 ** 0.5 - 1) / 2
 _DTYPES = {"uint8": np.uint8, "uint16": np.uint16, "uint32": np.uint32}
 
 
-class DataError(ValueError):
+class DataError(InputError):
     """A data source is missing, unreadable or too small (the message names the file or key)."""
 
 

@@ -1,7 +1,7 @@
 """The proxy training loop, in one file: phases, schedules, eval, logging, checkpoint/resume, DDP.
 
 One call, ``train(cfg, out_dir)``, runs every phase of a resolved config (see
-:mod:`toolkit.proxy.config`) and writes, beside the run:
+:mod:`cltk.proxy.config`) and writes, beside the run:
 - ``curves.csv``: one row per optimizer step (step, tokens, phase, lr, train_loss, grad_norm) and,
   every ``eval_every`` steps and at each phase end, ``val_loss_<domain>`` for every eval domain,
   ``loss`` (the val loss of the phase's primary domain, so ``cltk fit-scaling`` reads the file as
@@ -11,7 +11,7 @@ One call, ``train(cfg, out_dir)``, runs every phase of a resolved config (see
   killed at any point and started again with the same config resumes from it and writes the same
   curve (bitwise on CPU; ``tokens_per_s`` is wall-clock and differs).
 
-Row ``step = i`` follows the Curve convention of :mod:`toolkit.curves`: ``lr`` is the LR of update
+Row ``step = i`` follows the Curve convention of :mod:`cltk.curves`: ``lr`` is the LR of update
 ``i``, ``train_loss`` the loss of the batch that update ``i`` used, and the val losses are measured
 after update ``i``. Optimizer: AdamW (Loshchilov & Hutter 2019, Alg. 2) with betas (0.9, 0.95),
 weight decay independent of the LR (Wortsman et al. 2023, Sec. 3.2.2), no decay on gains, and
@@ -36,10 +36,12 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from toolkit.proxy import data as D
-from toolkit.proxy.config import ConfigError, dump_toml, phase_weights
-from toolkit.proxy.model import GPT, ModelConfig
-from toolkit.schedules import parse
+from cltk.proxy import data as D
+from cltk.proxy.config import ConfigError, dump_toml, phase_weights
+from cltk.proxy.model import GPT, ModelConfig
+from cltk.files import atomic_write
+from cltk.runtime import resolve_device
+from cltk.schedules import parse
 
 __all__ = ["CKPT", "CURVES", "environment", "make_optimizer", "train"]
 
@@ -48,33 +50,11 @@ _FIXED_COLS = ["step", "tokens", "phase", "lr", "loss", "train_loss", "grad_norm
 _TAIL_COLS = ["max_attn_logit", "logit_norm", "tokens_per_s"]
 
 
-def _atomic(path: Path, write) -> None:
-    """Write via a temporary sibling and rename: a SIGKILL never leaves a torn file. (toolkit may
-    not import analytics.io, which does the same for the analytics layer.)"""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            write(f)
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-
-
 def _dist() -> tuple[int, int, int]:
     """(rank, world size, local rank) from the torchrun environment; (0, 1, 0) without it."""
     if "WORLD_SIZE" not in os.environ:
         return 0, 1, 0
     return int(os.environ["RANK"]), int(os.environ["WORLD_SIZE"]), int(os.environ.get("LOCAL_RANK", "0"))
-
-
-def _device(choice: str, local_rank: int) -> torch.device:
-    if choice == "cuda" and not torch.cuda.is_available():
-        raise ConfigError("device = 'cuda' but torch sees no CUDA device (use --device cpu or auto)")
-    if choice == "cuda" or (choice == "auto" and torch.cuda.is_available()):
-        return torch.device("cuda", local_rank)
-    return torch.device("cpu")
 
 
 def environment(device: torch.device) -> dict:
@@ -132,7 +112,7 @@ def _write_curves(path: Path, rows: list[dict], evals: list[str]) -> None:
     w.writeheader()
     for r in rows:
         w.writerow({k: ("" if r.get(k) is None else (repr(r[k]) if isinstance(r[k], float) else r[k])) for k in cols})
-    _atomic(path, lambda f: f.write(buf.getvalue().encode()))
+    atomic_write(path, lambda f: f.write(buf.getvalue().encode()))
 
 
 def _rng_state(device: torch.device) -> dict:
@@ -189,7 +169,7 @@ def train(cfg: dict, out_dir: str | Path, *, resume: bool = True, on_step=None) 
 
 def _train(cfg: dict, out_dir: Path, resume: bool, on_step) -> dict:
     rank, world, local_rank = _dist()
-    device = _device(cfg["device"], local_rank)
+    device = resolve_device(cfg["device"], local_rank)
     t, mc = cfg["train"], ModelConfig(**cfg["model"])
     micro = t["batch_size"] // t["grad_accum"]
     if micro % world:
@@ -239,8 +219,8 @@ def _train(cfg: dict, out_dir: Path, resume: bool, on_step) -> dict:
 
     if rank == 0:
         out_dir.mkdir(parents=True, exist_ok=True)
-        _atomic(out_dir / "config.toml", lambda f: f.write(dump_toml(cfg).encode()))
-        _atomic(out_dir / "env.json", lambda f: f.write(json.dumps(environment(device), indent=2).encode()))
+        atomic_write(out_dir / "config.toml", lambda f: f.write(dump_toml(cfg).encode()))
+        atomic_write(out_dir / "env.json", lambda f: f.write(json.dumps(environment(device), indent=2).encode()))
     val = {d: [torch.from_numpy(b).to(device) for b in D.val_batches(doms[d], t["eval_batches"],
                                                                      micro, mc.seq_len)] for d in evals}
     tokens_per_step = t["batch_size"] * mc.seq_len
@@ -296,7 +276,7 @@ def _train(cfg: dict, out_dir: Path, resume: bool, on_step) -> dict:
             ck = {"format": 1, "config": cfg, "step": step, "model": model.state_dict(), "optim": opt.state_dict(),
                   "rng": _rng_state(device), "rows": rows, "elapsed": elapsed,
                   "data": {"next_step": step, "phase": ph, "weights": weights[ph]}}
-            _atomic(ckpt_path, lambda f, ck=ck: torch.save(ck, f))
+            atomic_write(ckpt_path, lambda f, ck=ck: torch.save(ck, f))
         if on_step is not None and rank == 0:
             on_step(step, total, row)
     if world > 1:
@@ -313,14 +293,14 @@ def _train(cfg: dict, out_dir: Path, resume: bool, on_step) -> dict:
 
 
 def main(argv: list[str] | None = None) -> None:
-    """``python -m toolkit.proxy.train CONFIG OUT_DIR [KEY=VALUE ...]``: the bare loop (no report,
+    """``python -m cltk.proxy.train CONFIG OUT_DIR [KEY=VALUE ...]``: the bare loop (no report,
     no metrics.json; ``cltk proxy train`` adds those), e.g. under torchrun on a machine without the
     analytics dependencies. Prints the summary (without the curve) as one JSON line."""
-    from toolkit.proxy.config import load_config
+    from cltk.proxy.config import load_config
 
     args = sys.argv[1:] if argv is None else argv
     if len(args) < 2:
-        raise SystemExit("usage: python -m toolkit.proxy.train CONFIG OUT_DIR [KEY=VALUE ...]")
+        raise SystemExit("usage: python -m cltk.proxy.train CONFIG OUT_DIR [KEY=VALUE ...]")
     try:
         summary = train(load_config(args[0], args[2:]), args[1])
     except (ConfigError, D.DataError, ValueError) as e:

@@ -1,0 +1,73 @@
+"""Report of a validation: predicted vs real curves of the proxy runs, per-law errors, CPT
+predictions on both domains, and the selection against the real best."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+
+from cltk.files import atomic_write_frame, atomic_write_json, atomic_write_text
+from cltk.analytics.report import Report, plt
+
+
+def _curves_frame(details: dict) -> pd.DataFrame:
+    """Every run's curve side by side (``step``, ``<run>/lr``, ``<run>/loss``, ...): read one run
+    with ``--lr-col <run>/lr --loss-col <run>/loss``."""
+    cols = {}
+    if "schedules" in details:
+        for name, c in details["schedules"]["curves"].items():
+            cols[f"{name}/lr"] = pd.Series(c.lrs[c.steps], index=c.steps)
+            cols[f"{name}/loss"] = pd.Series(c.loss, index=c.steps)
+    if "cpt" in details:
+        for dom, runs in details["cpt"]["out"].items():
+            for name, (c, _) in runs.items():
+                cols.setdefault(f"{name}/lr", pd.Series(c.lrs[c.steps], index=c.steps))
+                cols[f"{name}/loss_{dom}"] = pd.Series(c.loss, index=c.steps)
+    df = pd.DataFrame(cols).sort_index()
+    df.index.name = "step"
+    return df.reset_index()
+
+
+def write_validate(metrics: dict, details: dict, plan: dict, out_dir: Path) -> Path:
+    out_dir = Path(out_dir)
+    atomic_write_json(out_dir / "metrics.json", metrics)
+    atomic_write_frame(out_dir / "curves.csv", _curves_frame(details))
+    if "cpt" in details:  # for `cltk select-cpt`
+        for dom, law in details["cpt"]["laws"].items():
+            atomic_write_text(out_dir / f"cpt_law_{dom}.json", law.to_json())
+    rep = Report(f"cltk validate: {plan['name']}")
+    rep.text(f"Plan {plan['path']}: {metrics['runs_total']} proxy runs ({metrics['runs_reused']} reused, "
+             f"{metrics['runs_trained']} trained) in {metrics['seconds']:.0f} s.")
+    rep.table([{"figure": k, "value": v} for k, v in metrics.items()])
+    if "schedules" in details:
+        s = details["schedules"]
+        rep.heading("Single-domain schedules: laws fitted on the fit runs, predicting the held-out runs")
+        for law, preds in s["preds"].items():
+            fig, ax = plt.subplots(figsize=(7, 4))
+            for i, (name, c) in enumerate(s["curves"].items()):
+                ax.plot(c.steps, c.loss, "o", ms=2.5, color=f"C{i}", label=f"{name} (real)")
+                ax.plot(c.steps, preds[name], "-", color=f"C{i}", label=f"{name} ({law})")
+            lo = min(float(c.loss[len(c.loss) // 4:].min()) for c in s["curves"].values())
+            hi = max(float(c.loss[len(c.loss) // 4:].max()) for c in s["curves"].values())
+            ax.set_ylim(lo - 0.05 * (hi - lo), hi + 0.05 * (hi - lo))
+            ax.set_xlabel("step")
+            ax.set_ylabel(f"val loss ({plan['domain']})")
+            ax.legend(frameon=False, fontsize=7)
+            rep.figure(fig, f"schedules_{law}", f"{law} law: markers real, lines predicted")
+    if "cpt" in details:
+        c = details["cpt"]
+        rep.heading("Continual pre-training: CPT law per domain (markers real, lines predicted)")
+        fig, axes = plt.subplots(1, 2, figsize=(11, 4))
+        for ax, dom in zip(axes, ("old", "new")):
+            for i, (name, (cv, pred)) in enumerate(c["out"][dom].items()):
+                ax.plot(cv.steps, cv.loss, "o", ms=2, color=f"C{i}", label=name)
+                ax.plot(cv.steps, pred, "-", color=f"C{i}")
+            ax.set_title(f"{dom} domain ({plan['cpt'][dom]})")
+            ax.set_xlabel("step")
+            ax.legend(frameon=False, fontsize=7)
+        rep.figure(fig, "cpt", "Old-domain forgetting and new-domain progress")
+        rep.heading("CPT selection (predicted) over the trained settings")
+        rep.table(c["selection"].candidates, ["peak", "warmup", "replay", "old_loss", "new_loss", "score"])
+        rep.table([{"setting": "peak={:g},warmup={},replay={:g}".format(*k), "real weighted final loss": v}
+                   for k, v in sorted(c["real"].items(), key=lambda kv: kv[1])])
+    return rep.write(out_dir)

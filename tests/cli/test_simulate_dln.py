@@ -1,0 +1,94 @@
+"""``cltk simulate dln``: outputs of every experiment at tiny sizes, and one-line errors (exit 2)."""
+import json
+
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+
+from cltk.cli.main import cli
+
+
+def _run(*args):
+    return CliRunner().invoke(cli, ["simulate", "dln", *args], catch_exceptions=False)
+
+
+@pytest.mark.parametrize("args, needle", [
+    (["nonsense"], "unknown experiment 'nonsense'"),
+    (["modes", "--depths", "2,-1"], "--depths"),
+    (["modes", "--width", "0"], "--width"),
+    (["depth", "--depths", "two"], "--depths"),
+    (["sequential", "--similarities", "1.5"], "--similarities"),
+    (["critical-period", "--onsets", "-5"], "--onsets"),
+    (["modes", "--inits", "zeros"], "--inits"),
+    (["modes", "--device", "tpu:9"], "--device"),
+    (["rich-lazy", "--lr", "0"], "--lr"),
+    (["sequential", "--phases", "ABC"], "--phases"),
+])
+def test_bad_options_one_line_exit_2(tmp_path, args, needle):
+    res = _run(*args, "--out", str(tmp_path))
+    assert res.exit_code == 2
+    lines = [ln for ln in res.output.strip().splitlines() if ln]
+    assert len(lines) == 1 and lines[0].startswith("error:") and needle in lines[0]
+
+
+def _check_outputs(out, png):
+    for name in ("metrics.json", "results.csv", "results.json", "curves.csv", "report.html", png):
+        assert (out / name).exists(), name
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert all(not isinstance(v, (dict, list)) for v in metrics.values())  # flat
+    curves = pd.read_csv(out / "curves.csv")
+    assert list(curves.columns[:3]) == ["step", "lr", "loss"] and (curves.loss > 0).all()
+    assert curves.step.is_monotonic_increasing
+    return metrics
+
+
+def test_modes_cli(tmp_path):
+    res = _run("modes", "--singular-values", "1", "--lr", "0.002", "--seeds", "1", "--width", "2", "--out", str(tmp_path))
+    assert res.exit_code == 0, res.output
+    m = _check_outputs(tmp_path, "modes.png")
+    assert m["closed_form_time_to_converge"] == pytest.approx(9.2102, abs=1e-4)
+    assert m["modes_max_rel_err"] < 0.01
+    assert m["sim_time_to_half_D2"] == pytest.approx(4.6051, rel=5e-3)
+
+
+def test_critical_period_cli(tmp_path):
+    res = _run("critical-period", "--depths", "1,2", "--onsets", "0,400", "--seeds", "1", "--steps", "900",
+               "--mc-size", "10", "--mc-steps", "300", "--mc-onsets", "0", "--mc-deficit-length", "100",
+               "--out", str(tmp_path))
+    assert res.exit_code == 0, res.output
+    m = _check_outputs(tmp_path, "critical_period.png")
+    assert m["ode_D2_onset0_Ka"] == pytest.approx(9.99, abs=0.01) and m["ode_D2_onset400_Ka"] == pytest.approx(5, abs=0.01)
+    assert m["sgd_ode_max_abs_diff"] < 0.2
+    assert "mc_test_loss_onset0" in m and "mc_test_loss_control" in m
+
+
+def test_sequential_cli(tmp_path):
+    res = _run("sequential", "--similarities", "0,1", "--depths", "1", "--steps", "200", "--lr", "0.1",
+               "--seeds", "1", "--width", "4", "--out", str(tmp_path))
+    assert res.exit_code == 0, res.output
+    m = _check_outputs(tmp_path, "sequential.png")
+    assert m["linear_exact_max_rel_err"] < 1e-4
+    assert m["forgetting_sim_D1_c0"] == pytest.approx(m["forgetting_asymptote_c0"], rel=1e-3)
+
+
+def test_depth_and_rich_lazy_cli(tmp_path):
+    res = _run("depth", "--depths", "2,8", "--width", "8", "--seeds", "1", "--steps", "200", "--lr", "0.02",
+               "--lr-grid", "0.35", "--out", str(tmp_path / "d"))
+    assert res.exit_code == 0, res.output
+    m = _check_outputs(tmp_path / "d", "depth.png")
+    assert m["time_to_half_sim_D9"] == pytest.approx(30.9, rel=0.01)
+    res = _run("rich-lazy", "--scales", "0.01,3", "--ranks", "8", "--seeds", "1", "--steps", "600", "--width", "8",
+               "--out", str(tmp_path / "r"))
+    assert res.exit_code == 0, res.output
+    m = _check_outputs(tmp_path / "r", "rich_lazy.png")
+    assert m["rich_theory_rel_err_smallest_scale"] < 0.05
+    assert m["weight_change_ratio_smallest_over_largest"] > 10
+
+
+def test_demo_section(tmp_path):
+    from cltk.analytics.simulate.dln.experiments import demo_section
+
+    figs = demo_section(tmp_path)
+    assert (tmp_path / "report.html").exists()
+    json.dumps(figs)
+    assert figs["ode_D2_onset0_Ka"] == pytest.approx(9.99, abs=0.01)

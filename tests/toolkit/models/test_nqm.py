@@ -1,0 +1,94 @@
+"""NQM (Zhang et al. 2019): exact recursion vs Monte Carlo, steady state, CLI."""
+import json
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+
+from cltk.cli.main import cli
+from cltk.models import nqm
+from cltk.schedules import parse
+
+
+def _lrs(n=200):
+    return np.stack([parse(s).render(n) for s in
+                     ("constant:lr=0.5", f"cosine:peak=0.5,steps={n}", f"wsd:peak=0.5,steps={n},decay=0.2")])
+
+
+def test_steady_state_value():
+    assert nqm.steady_state(1.0, 0.1, 0.5) == pytest.approx(0.016667, abs=5e-7)
+    _, L = nqm.expected_loss([1.0], [0.1], np.full(300, 0.5))
+    assert L[0, -1] == pytest.approx(1 / 60, rel=1e-12)
+
+
+def test_recursion_matches_direct_moments():
+    # one coordinate, direct unrolled formula: E x_T^2 = prod(1-a h)^2 x0^2 + sum a_s^2 c prod_{r>s}(1-a_r h)^2
+    rng = np.random.default_rng(0)
+    a = rng.uniform(0, 0.8, 50)
+    h, c, x0 = 1.3, 0.2, 0.7
+    f = (1 - a * h) ** 2
+    tail = np.concatenate([np.cumprod(f[::-1])[::-1][1:], [1.0]])
+    direct = np.prod(f) * x0 ** 2 + np.sum(a ** 2 * c * tail)
+    _, L = nqm.expected_loss([h], [c], a, x0=x0)
+    assert L[0, -1] == pytest.approx(0.5 * h * direct, rel=1e-12)
+
+
+def test_torch_backend_and_decomposition_agree():
+    h, c = nqm.spectrum(16, 1.0, 1.0, 0.1, "hessian")
+    lrs = _lrs(120)
+    s1, L1, b, v = nqm.expected_loss(h, c, lrs, every=7, decompose=True)
+    s2, L2 = nqm.expected_loss(h, c, lrs, every=7, backend="torch")
+    assert np.array_equal(s1, s2) and s1[-1] == 120
+    np.testing.assert_allclose(L1, L2, rtol=1e-12)
+    np.testing.assert_allclose(b + v, L1, rtol=1e-12)
+    assert np.all(v[:, 0] == 0)
+
+
+def test_monte_carlo_matches_exact():
+    h, c = nqm.spectrum(16, 1.0, 1.0, 0.1, "constant")
+    lrs = _lrs(150)
+    _, L = nqm.expected_loss(h, c, lrs, every=10)
+    _, M, se = nqm.sgd_monte_carlo(h, c, lrs, seeds=2000, every=10, seed=1)
+    z = np.abs(M - L)[:, 1:] / se[:, 1:]
+    assert z.max() < 4.5  # statistically consistent
+    assert (np.abs(M - L) / L).max() < 0.03  # 2000 seeds, 16 coordinates: a few standard errors
+    _, M2, _ = nqm.sgd_monte_carlo(h, c, lrs, seeds=2000, every=10, seed=1)
+    np.testing.assert_array_equal(M, M2)  # seeded
+
+
+def test_bad_inputs():
+    with pytest.raises(ValueError):
+        nqm.spectrum(0)
+    with pytest.raises(ValueError):
+        nqm.expected_loss([1.0], [0.1], [[-0.1, 0.2]])
+
+
+def test_cli_nqm(tmp_path):
+    out = tmp_path / "o"
+    r = CliRunner().invoke(cli, ["simulate", "nqm", "--schedule", "cosine:peak=0.5,steps=100",
+                                 "--schedule", "constant:lr=0.5", "--steps", "100", "--dim", "8",
+                                 "--seeds", "3000", "--every", "10", "--out", str(out)])
+    assert r.exit_code == 0, r.output
+    m = json.loads((out / "metrics.json").read_text())
+    assert m["steady_state_theory"] == pytest.approx(0.016667, abs=5e-7)
+    assert m["steady_state_recursion"] == pytest.approx(1 / 60, rel=1e-9)
+    assert abs(m["steady_state_mc"] - 1 / 60) < 5 * m["steady_state_mc_sem"] + 2e-4
+    assert m["mc_max_rel_err"] < 0.05
+    for f in ("report.html", "results.csv", "curves.csv", "curves/cosine.csv", "nqm_curves.png"):
+        assert (out / f).exists()
+    assert (out / "curves" / "cosine.csv").read_text().splitlines()[0] == "step,lr,loss"
+
+
+@pytest.mark.parametrize("args, needle", [
+    (["--dim", "0"], "--dim"),
+    (["--schedule", "cosine:peak=3,steps=50"], "--schedule"),
+    (["--schedule", "bogus:x=1"], "unknown schedule"),
+    (["--steady", "1,0.1"], "--steady"),
+    (["--noise-form", "weird"], "--noise-form"),
+    (["--seeds", "-1"], "--seeds"),
+])
+def test_cli_nqm_bad_options(tmp_path, args, needle):
+    r = CliRunner().invoke(cli, ["simulate", "nqm", "--seeds", "0", "--out", str(tmp_path / "o")] + args)
+    assert r.exit_code == 2, r.output
+    lines = [ln for ln in r.output.strip().splitlines() if ln]
+    assert len(lines) == 1 and lines[0].startswith("error:") and needle in lines[0]
