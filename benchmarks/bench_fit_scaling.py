@@ -18,15 +18,17 @@ import sys
 import tempfile
 from pathlib import Path
 
-FIT = ["cosine_24000", "constant_24000", "wsdcon_9"]
-HELDOUT = ["constant_72000", "cosine_72000", "wsd_20000_24000", "wsdld_20000_24000", "wsdcon_3", "wsdcon_18"]
+from cltk.analytics.protocols import MPL_25M
+
+DATA_ROOT = Path(__file__).resolve().parents[2] / "shared" / "data" / "loss-curves"  # ../shared beside the checkout
+
+FIT, HELDOUT, WARMUP = list(MPL_25M.fit), list(MPL_25M.heldout), MPL_25M.warmup_steps
 TARGETS = {"pred_e": 0.00121, "worst_e": 0.0045, "fit_seconds": 1.6}
 
 
 def run(data: Path, law: str, procedure: str, out: Path) -> dict:
-    cmd = ["cltk", "fit-scaling", *[str(data / f"{n}.csv") for n in FIT], "--predict",
-           *[str(data / f"{n}.csv") for n in HELDOUT], "--law", law, "--procedure", procedure,
-           "--warmup-steps", "2160", "--out", str(out)]
+    cmd = ["cltk", "fit-scaling", *MPL_25M.fit_scaling_args(data), "--law", law, "--procedure", procedure,
+           "--out", str(out)]
     subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL)
     return json.loads((out / "metrics.json").read_text())
 
@@ -34,7 +36,7 @@ def run(data: Path, law: str, procedure: str, out: Path) -> dict:
 def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--data", type=Path,
-                    default=Path(__file__).resolve().parents[2] / "shared" / "data" / "loss-curves" / "mpl-25m")
+                    default=DATA_ROOT / MPL_25M.folder)
     ap.add_argument("--repeat", type=int, default=3, help="runs per law; the fit time reported is the median")
     args = ap.parse_args()
     ok = True

@@ -17,23 +17,26 @@ import argparse
 import sys
 from pathlib import Path
 
+from cltk.analytics.protocols import MPL_25M
+
+DATA_ROOT = Path(__file__).resolve().parents[2] / "shared" / "data" / "loss-curves"  # ../shared beside the checkout
+
 import numpy as np
 
 from cltk.analytics.curve_files import read_curve
 from cltk.laws import get_law
 from cltk.selection import select_schedule
 
-FIT = ["cosine_24000", "constant_24000", "wsdcon_9"]
-HELDOUT = ["constant_72000", "cosine_72000", "wsd_20000_24000", "wsdld_20000_24000", "wsdcon_3", "wsdcon_18"]
+FIT, HELDOUT, WARMUP = list(MPL_25M.fit), list(MPL_25M.heldout), MPL_25M.warmup_steps
 RANKED = ["constant_24000", "cosine_24000", "wsd_20000_24000", "wsdld_20000_24000"]
 
 
 def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--data", type=Path,
-                    default=Path(__file__).resolve().parents[2] / "shared" / "data" / "loss-curves" / "mpl-25m")
+                    default=DATA_ROOT / MPL_25M.folder)
     args = ap.parse_args()
-    read = {n: read_curve(args.data / f"{n}.csv", warmup_steps=2160) for n in FIT + HELDOUT}
+    read = {n: read_curve(args.data / f"{n}.csv", warmup_steps=WARMUP) for n in FIT + HELDOUT}
     ok = True
     for name in ("multipower", "momentum"):
         fit = [read[n] for n in FIT]
@@ -47,8 +50,8 @@ def main() -> int:
             print(f"    predicted {p:18s} {pred[p]:.4f}    real {r:18s} {real[r]:.4f}")
         same = order_p == order_r
         print(f"  ranking equal: {same}")
-        wsd = select_schedule(law, 24000, 3e-4, family="wsd", warmup=2160)
-        free = select_schedule(law, 24000, 3e-4, family="free", warmup=2160)
+        wsd = select_schedule(law, 24000, 3e-4, family="wsd", warmup=WARMUP)
+        free = select_schedule(law, 24000, 3e-4, family="free", warmup=WARMUP)
         print(f"  best WSD: {wsd.spec}  predicted final {wsd.final_loss:.5f}")
         print(f"  free: {free.seconds:.2f} s, predicted final {free.final_loss:.5f} "
               f"[{free.interval[0]:.4f}, {free.interval[1]:.4f}]")

@@ -4,7 +4,6 @@ import tempfile
 from pathlib import Path
 
 import torch
-
 from cltk import configs
 from cltk.proxy import GPT, ModelConfig, load_config, train
 

@@ -1,6 +1,5 @@
 """Choose an LR schedule with a fitted law: the best WSD schedule, then the best free-form one."""
 import numpy as np
-
 from cltk.curves import Curve
 from cltk.laws import MultiPowerLaw
 from cltk.schedules import parse

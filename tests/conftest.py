@@ -3,7 +3,10 @@ from pathlib import Path
 
 import pytest
 
-SHARED_CURVES = Path(__file__).resolve().parents[2] / "shared" / "data" / "loss-curves" / "mpl-25m"
+from cltk.analytics.protocols import MPL_25M
+
+# the real curve sets beside the checkout (../shared/data/loss-curves), read in place, never copied
+SHARED_CURVES = Path(__file__).resolve().parents[2] / "shared" / "data" / "loss-curves" / MPL_25M.folder
 
 
 @pytest.fixture

@@ -6,11 +6,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import matplotlib.pyplot as plt
 import pandas as pd
 
-from cltk.analytics.proxy.runs import load_config_dict, run_train
-from cltk.analytics.report import Report
+from cltk.analytics.proxy_runs import train_folder
+from cltk.analytics.report import plt
+from cltk.analytics.result import Result, write_result
+from cltk.proxy import resolve
 
 N1, N2, REPLAY = 100, 100, 0.1
 DEMO = {
@@ -29,13 +30,15 @@ DEMO = {
 
 
 def demo_section(out_dir: Path) -> dict:
-    """Train the two demo runs into ``out_dir``; return headline figures and write report.html."""
+    """Train the two demo runs into ``out_dir/<run>``; write the comparison (metrics.json = the
+    headline figures, report.html) into ``out_dir`` and return the figures."""
     out_dir = Path(out_dir)
-    runs = {}
+    runs, curves = {}, {}
     for name, replay in (("no_replay", 0.0), ("replay", REPLAY)):
         cfg = {**DEMO, "phases": [dict(p) for p in DEMO["phases"]]}
         cfg["phases"][1]["replay"] = replay
-        runs[name] = run_train(load_config_dict(cfg), out_dir / name, report=False, resume=False)
+        runs[name] = train_folder(resolve(cfg), out_dir / name, resume=False)
+        curves[name] = pd.read_csv(out_dir / name / "curves.csv")
     a, b = runs["no_replay"], runs["replay"]
     figures = {
         "params": a["params"],
@@ -49,14 +52,13 @@ def demo_section(out_dir: Path) -> dict:
         "final_val_loss_code": round(a["final_val_loss_code"], 4),
         "final_val_loss_code_replay": round(b["final_val_loss_code"], 4),
     }
-    rep = Report("cltk proxy demo: continual pre-training, prose -> code")
+    result = Result("cltk proxy demo: continual pre-training, prose -> code", figures)
+    rep = result.report
     rep.text(f"{a['params']:,}-parameter byte-level transformer; {N1} steps on prose (domain A), then {N2} "
              f"steps on code (domain B) with a re-warmed cosine schedule; the second run replays "
              f"{REPLAY:.0%} prose in each batch. Same seed, same data order.")
-    rep.table([{"figure": k, "value": v} for k, v in figures.items()])
     fig, axes = plt.subplots(1, 2, figsize=(11, 4), sharey=True)
-    for ax, (name, _) in zip(axes, runs.items()):
-        df = pd.read_csv(out_dir / name / "curves.csv")
+    for ax, (name, df) in zip(axes, curves.items()):
         for d in ("prose", "code"):
             ev = df.dropna(subset=[f"val_loss_{d}"])
             ax.plot(ev["step"], ev[f"val_loss_{d}"], marker=".", label=d)
@@ -64,5 +66,5 @@ def demo_section(out_dir: Path) -> dict:
         ax.set(title=name.replace("_", " "), xlabel="step", ylabel="val loss (nats/byte)")
         ax.legend()
     rep.figure(fig, "cpt", "Val loss per domain; the dashed line is the switch from prose to code.")
-    rep.write(out_dir)
+    write_result(result, out_dir)
     return figures

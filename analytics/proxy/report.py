@@ -1,22 +1,16 @@
-"""Reports of proxy runs and sweeps: loss per domain with phase switches marked, the LR, and the two
-instability signals of Wortsman et al. (2023, Sec. 3.1), written as one self-contained report.html."""
+"""Report sections of proxy runs and sweeps: loss per domain with phase switches marked, the LR, and
+the two instability signals of Wortsman et al. (2023, Sec. 3.1). The jobs add them to their
+Result's report; :func:`cltk.analytics.result.write_result` writes the page."""
 from __future__ import annotations
 
-from pathlib import Path
-
-import matplotlib.pyplot as plt
 import pandas as pd
 
-from cltk.analytics.report import Report
+from cltk.analytics.report import Report, plt
 
 
-def _curves(out_dir: Path) -> pd.DataFrame:
-    return pd.read_csv(out_dir / "curves.csv")
-
-
-def _mark_phases(ax, summary: dict) -> None:
+def _mark_phases(ax, phases: list[dict]) -> None:
     end = -1
-    for ph in summary["phases"][:-1]:
+    for ph in phases[:-1]:
         end += ph["steps"]
         ax.axvline(end + 0.5, color="0.6", ls="--", lw=1)
 
@@ -29,22 +23,14 @@ def loss_figure(df: pd.DataFrame, summary: dict, title: str = ""):
     for d in summary["eval_domains"]:
         ev = df.dropna(subset=[f"val_loss_{d}"])
         ax.plot(ev["step"], ev[f"val_loss_{d}"], marker=".", label=f"val loss, {d}")
-    _mark_phases(ax, summary)
+    _mark_phases(ax, summary["phases"])
     ax.set(xlabel="step", ylabel="loss (nats/byte)", title=title)
     ax.legend()
     return fig
 
 
-def train_report(summary: dict, metrics: dict, out_dir: Path) -> Path:
-    """report.html of one run: figures table, losses, LR and instability signals."""
-    out_dir = Path(out_dir)
-    df = _curves(out_dir)
-    rep = Report(f"cltk proxy run: {out_dir.name}")
-    phases = ", ".join(f"{p['name']} ({p['steps']} steps, mix {p['weights']}, {p['schedule']})"
-                       for p in summary["phases"])
-    rep.text(f"{metrics['params']:,} parameters, {metrics['tokens']:,} tokens on {metrics['device']}. Phases: {phases}.")
-    rep.heading("Figures (metrics.json)")
-    rep.table([{"figure": k, "value": v} for k, v in metrics.items()])
+def train_sections(rep: Report, summary: dict, df: pd.DataFrame) -> None:
+    """One run's losses, LR and instability signals (``df``: the run's curves.csv)."""
     rep.heading("Loss")
     rep.figure(loss_figure(df, summary), "loss", "Dashed lines: phase switches. Loss in nats per byte.")
     fig, axes = plt.subplots(1, 3, figsize=(12, 3.2))
@@ -56,20 +42,16 @@ def train_report(summary: dict, metrics: dict, out_dir: Path) -> Path:
         ax.plot(ev["step"], ev[col], marker=".")
         ax.set(xlabel="step", ylabel=label)
     for ax in axes:
-        _mark_phases(ax, summary)
+        _mark_phases(ax, summary["phases"])
     fig.tight_layout()
     rep.heading("Schedule and instability signals")
     rep.figure(fig, "lr_and_signals", "Attention-logit growth and output-logit divergence are the two "
                                       "instabilities Wortsman et al. (2023) reproduce at small scale.")
-    rep.text("Files: curves.csv (readable by cltk fit-scaling; 'loss' is the val loss of each phase's "
-             "primary domain), config.toml (re-runnable), env.json, checkpoint.pt (resume).")
-    return rep.write(out_dir)
 
 
-def sweep_report(plan: list[tuple[str, dict]], results: dict, errors: dict, metrics: dict, out_dir: Path) -> Path:
-    """report.html of a sweep: one row per run, every run's loss and LR curves."""
-    out_dir = Path(out_dir)
-    rep = Report(f"cltk proxy sweep: {out_dir.name}")
+def sweep_sections(rep: Report, plan: list[tuple[str, dict]], results: dict, errors: dict, metrics: dict,
+                   curves: dict[str, pd.DataFrame]) -> None:
+    """A sweep: one row per run, the sweep-wide figures, every finished run's loss and LR curves."""
     rows = []
     for name, cfg in plan:
         r = results.get(name) or {}
@@ -77,13 +59,10 @@ def sweep_report(plan: list[tuple[str, dict]], results: dict, errors: dict, metr
                      "final loss": r.get(f"final_val_loss_{r.get('primary_domain')}", ""),
                      "tokens/s": r.get("tokens_per_s", ""), "error": errors.get(name, "")})
     rep.table(rows)
+    rep.heading("Figures (metrics.json; per-run figures are the keys '<figure>.<run>')")
     rep.table([{"figure": k, "value": v} for k, v in metrics.items() if "." not in k])
     fig, (ax0, ax1) = plt.subplots(1, 2, figsize=(12, 4))
-    for name, _ in plan:
-        path = out_dir / "runs" / name / "curves.csv"
-        if results.get(name) is None or not path.exists():
-            continue
-        df = pd.read_csv(path)
+    for name, df in curves.items():
         ev = df.dropna(subset=["loss"])
         ax0.plot(ev["step"], ev["loss"], marker=".", label=name)
         ax1.plot(df["step"], df["lr"], label=name)
@@ -92,6 +71,5 @@ def sweep_report(plan: list[tuple[str, dict]], results: dict, errors: dict, metr
     ax0.legend(fontsize=8)
     fig.tight_layout()
     rep.figure(fig, "sweep", "Each run's val loss on its phase's primary domain, and its schedule.")
-    rep.text("Per-run folders: runs/<name>/ (curves.csv, metrics.json, config.toml, checkpoint.pt). "
+    rep.text("Per-run folders: runs/<name>/ (curves.csv, metrics.json, report.html, config.toml, checkpoint.pt). "
              "curves.csv here holds every run: read one with --lr-col '<run>/lr' --loss-col '<run>/loss'.")
-    return rep.write(out_dir)

@@ -1,16 +1,14 @@
 """Report of a validation: predicted vs real curves of the proxy runs, per-law errors, CPT
-predictions on both domains, and the selection against the real best."""
+predictions on both domains, and the selection against the real best (sections of the job's
+Result, written by :func:`cltk.analytics.result.write_result`)."""
 from __future__ import annotations
-
-from pathlib import Path
 
 import pandas as pd
 
-from cltk.files import atomic_write_frame, atomic_write_json, atomic_write_text
 from cltk.analytics.report import Report, plt
 
 
-def _curves_frame(details: dict) -> pd.DataFrame:
+def curves_frame(details: dict) -> pd.DataFrame:
     """Every run's curve side by side (``step``, ``<run>/lr``, ``<run>/loss``, ...): read one run
     with ``--lr-col <run>/lr --loss-col <run>/loss``."""
     cols = {}
@@ -28,17 +26,10 @@ def _curves_frame(details: dict) -> pd.DataFrame:
     return df.reset_index()
 
 
-def write_validate(metrics: dict, details: dict, plan: dict, out_dir: Path) -> Path:
-    out_dir = Path(out_dir)
-    atomic_write_json(out_dir / "metrics.json", metrics)
-    atomic_write_frame(out_dir / "curves.csv", _curves_frame(details))
-    if "cpt" in details:  # for `cltk select-cpt`
-        for dom, law in details["cpt"]["laws"].items():
-            atomic_write_text(out_dir / f"cpt_law_{dom}.json", law.to_json())
-    rep = Report(f"cltk validate: {plan['name']}")
+def validate_sections(rep: Report, metrics: dict, details: dict, plan: dict) -> None:
+    """What ran, then per law the real and predicted curves, then the CPT laws and selection."""
     rep.text(f"Plan {plan['path']}: {metrics['runs_total']} proxy runs ({metrics['runs_reused']} reused, "
              f"{metrics['runs_trained']} trained) in {metrics['seconds']:.0f} s.")
-    rep.table([{"figure": k, "value": v} for k, v in metrics.items()])
     if "schedules" in details:
         s = details["schedules"]
         rep.heading("Single-domain schedules: laws fitted on the fit runs, predicting the held-out runs")
@@ -70,4 +61,3 @@ def write_validate(metrics: dict, details: dict, plan: dict, out_dir: Path) -> P
         rep.table(c["selection"].candidates, ["peak", "warmup", "replay", "old_loss", "new_loss", "score"])
         rep.table([{"setting": "peak={:g},warmup={},replay={:g}".format(*k), "real weighted final loss": v}
                    for k, v in sorted(c["real"].items(), key=lambda kv: kv[1])])
-    return rep.write(out_dir)

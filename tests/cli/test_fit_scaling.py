@@ -5,8 +5,9 @@ from click.testing import CliRunner
 
 from cltk.cli.main import cli
 
-FIT = ["cosine_24000", "constant_24000", "wsdcon_9"]
-HELDOUT = ["constant_72000", "cosine_72000", "wsd_20000_24000", "wsdld_20000_24000", "wsdcon_3", "wsdcon_18"]
+from cltk.analytics.protocols import MPL_25M
+
+FIT, HELDOUT = list(MPL_25M.fit), list(MPL_25M.heldout)
 
 
 def test_help_lists_every_command_and_version():
@@ -20,8 +21,7 @@ def test_help_lists_every_command_and_version():
 
 @pytest.mark.parametrize("law", ["multipower", "momentum"])
 def test_published_protocol_on_real_curves(mpl25m, tmp_path, law):
-    args = ["fit-scaling", *[str(mpl25m / f"{n}.csv") for n in FIT], "--predict",
-            *[str(mpl25m / f"{n}.csv") for n in HELDOUT], "--law", law, "--warmup-steps", "2160",
+    args = ["fit-scaling", *MPL_25M.fit_scaling_args(mpl25m), "--law", law, 
             "--out", str(tmp_path)]
     r = CliRunner().invoke(cli, args)
     assert r.exit_code == 0, r.output

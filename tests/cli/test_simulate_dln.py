@@ -1,44 +1,90 @@
-"""``cltk simulate dln``: outputs of every experiment at tiny sizes, and one-line errors (exit 2)."""
+"""``cltk simulate dln EXPERIMENT``: outputs of every experiment at tiny sizes, bad flags (exit 2)."""
+import inspect
 import json
 
+import click
 import pandas as pd
 import pytest
 from click.testing import CliRunner
 
 from cltk.cli.main import cli
 
+GENERATOR = "<meta name='generator' content='cltk write_result'>"
+
 
 def _run(*args):
     return CliRunner().invoke(cli, ["simulate", "dln", *args], catch_exceptions=False)
 
 
+def assert_bad_flag(r, needle):
+    """Exit code 2 and one error line naming the problem: click's 'Error: ...' for a flag value, the
+    CLI's 'error: ...' for bad input found below it."""
+    assert r.exit_code == 2, r.output
+    errors = [ln for ln in r.output.splitlines() if ln.lower().startswith("error:")]
+    assert len(errors) == 1 and needle in errors[0] and "Traceback" not in r.output, r.output
+
+
+def assert_written(out):
+    """Written through write_result: report.html carries its generator mark, metrics.json exists."""
+    assert GENERATOR in (out / "report.html").read_text()
+    return json.loads((out / "metrics.json").read_text())
+
+
 @pytest.mark.parametrize("args, needle", [
-    (["nonsense"], "unknown experiment 'nonsense'"),
+    (["nonsense"], "No such command 'nonsense'"),
     (["modes", "--depths", "2,-1"], "--depths"),
     (["modes", "--width", "0"], "--width"),
     (["depth", "--depths", "two"], "--depths"),
+    (["depth", "--threshold", "1.5"], "--threshold"),
     (["sequential", "--similarities", "1.5"], "--similarities"),
     (["critical-period", "--onsets", "-5"], "--onsets"),
-    (["modes", "--inits", "zeros"], "--inits"),
-    (["modes", "--device", "tpu:9"], "--device"),
+    (["depth", "--inits", "zeros"], "--inits"),
+    (["modes", "--device", "tpu:9"], "device 'tpu:9'"),
+    (["modes", "--dtype", "float16"], "--dtype"),
     (["rich-lazy", "--lr", "0"], "--lr"),
+    (["rich-lazy", "--scales", "nan"], "--scales"),
     (["sequential", "--phases", "ABC"], "--phases"),
+    (["modes", "--width", "2"], "width 2 is smaller than the number of teacher singular values"),
+    (["modes", "--scales", "1"], "No such option '--scales'"),  # each experiment takes only its own options
 ])
-def test_bad_options_one_line_exit_2(tmp_path, args, needle):
-    res = _run(*args, "--out", str(tmp_path))
-    assert res.exit_code == 2
-    lines = [ln for ln in res.output.strip().splitlines() if ln]
-    assert len(lines) == 1 and lines[0].startswith("error:") and needle in lines[0]
+def test_bad_options_exit_2(tmp_path, args, needle):
+    assert_bad_flag(_run(*args, "--out", str(tmp_path)), needle)
+
+
+def test_cli_defaults_match_the_experiments():
+    """Each subcommand's defaults are the experiment function's (the functions are called with
+    keyword arguments, so a drift would change results between the CLI and Python)."""
+    from cltk.analytics.simulate.dln import continual, experiments
+    from cltk.cli.simulate.dln import INITS, dln
+    from cltk.models.dln import INIT_KINDS
+
+    assert set(INITS) == set(INIT_KINDS)
+    jobs = {"modes": experiments.run_modes, "depth": experiments.run_depth, "rich-lazy": experiments.run_rich_lazy,
+            "sequential": continual.run_sequential, "critical-period": continual.run_critical_period}
+    assert set(dln.commands) == set(jobs)
+    for name, job in jobs.items():
+        cmd = dln.commands[name]
+        sig = inspect.signature(job).parameters
+        ctx = click.Context(cmd)
+        for p in cmd.params:
+            if p.name in ("out_dir", "help"):
+                continue
+            assert p.name in sig, (name, p.name)
+            value = p.type_cast_value(ctx, p.get_default(ctx))
+            expected = sig[p.name].default
+            assert value == (tuple(expected) if isinstance(expected, (tuple, list)) else expected), (name, p.name)
 
 
 def _check_outputs(out, png):
-    for name in ("metrics.json", "results.csv", "results.json", "curves.csv", "report.html", png):
+    for name in ("metrics.json", "results.csv", "results.json", "curves.csv", "report.html", "README.txt", png):
         assert (out / name).exists(), name
-    metrics = json.loads((out / "metrics.json").read_text())
+    metrics = assert_written(out)
     assert all(not isinstance(v, (dict, list)) for v in metrics.values())  # flat
     curves = pd.read_csv(out / "curves.csv")
     assert list(curves.columns[:3]) == ["step", "lr", "loss"] and (curves.loss > 0).all()
     assert curves.step.is_monotonic_increasing
+    results = json.loads((out / "results.json").read_text())
+    assert set(results) == {"experiment", "config", "metrics", "tables"} and results["metrics"] == metrics
     return metrics
 
 
@@ -60,6 +106,7 @@ def test_critical_period_cli(tmp_path):
     assert m["ode_D2_onset0_Ka"] == pytest.approx(9.99, abs=0.01) and m["ode_D2_onset400_Ka"] == pytest.approx(5, abs=0.01)
     assert m["sgd_ode_max_abs_diff"] < 0.2
     assert "mc_test_loss_onset0" in m and "mc_test_loss_control" in m
+    assert (tmp_path / "matrix_completion.csv").exists()  # tables after the first: NAME.csv
 
 
 def test_sequential_cli(tmp_path):
@@ -89,6 +136,7 @@ def test_demo_section(tmp_path):
     from cltk.analytics.simulate.dln.experiments import demo_section
 
     figs = demo_section(tmp_path)
-    assert (tmp_path / "report.html").exists()
+    for sub in (tmp_path, tmp_path / "modes", tmp_path / "critical-period"):
+        assert_written(sub)
     json.dumps(figs)
     assert figs["ode_D2_onset0_Ka"] == pytest.approx(9.99, abs=0.01)

@@ -11,11 +11,12 @@ from cltk.curves import Curve
 from cltk.laws import LawError, MultiPowerLaw, load_law, paper_fit
 from cltk.schedules import parse
 
-FIT = ["cosine_24000", "constant_24000", "wsdcon_9"]
+from cltk.analytics.protocols import MPL_25M
+
+FIT, HELDOUT = list(MPL_25M.fit), list(MPL_25M.heldout)
 SPECS = ["cosine:peak=3e-4,steps=4000,final=3e-5,warmup=200",
          "warmup:peak=3e-4,steps=200 + constant:lr=3e-4,steps=3800",
          "wsd:peak=3e-4,steps=4000,decay=0.3,shape=linear,final=3e-5,warmup=200"]
-HELDOUT = ["constant_72000", "cosine_72000", "wsd_20000_24000", "wsdld_20000_24000", "wsdcon_3", "wsdcon_18"]
 
 
 def test_adamw_step_matches_torch_adamw():
@@ -88,8 +89,7 @@ def test_bad_procedure_is_rejected(tmp_path):
 def test_paper_procedure_reproduces_published_figures(mpl25m, tmp_path):
     """Luo et al. (2025) report held-out PredE 0.00110 / WorstE 0.00409 on these curves; the
     issue's bounds are 10% above them."""
-    args = ["fit-scaling", *[str(mpl25m / f"{n}.csv") for n in FIT], "--predict",
-            *[str(mpl25m / f"{n}.csv") for n in HELDOUT], "--procedure", "paper", "--warmup-steps", "2160",
+    args = ["fit-scaling", *MPL_25M.fit_scaling_args(mpl25m), "--procedure", "paper", 
             "--intervals", "0", "--out", str(tmp_path)]
     r = CliRunner().invoke(cli, args)
     assert r.exit_code == 0, r.output

@@ -5,6 +5,7 @@ import pytest
 from click.testing import CliRunner
 
 from cltk.analytics.curve_files import read_curve
+from cltk.analytics.protocols import MPL_25M
 from cltk.cli.main import cli
 from cltk.curves import Curve
 from cltk.laws import MomentumLaw, MultiPowerLaw
@@ -49,10 +50,9 @@ def test_anytime_objective_uses_wsd_s_and_checkpoints():
 def test_ranking_of_real_schedules_matches_reality(mpl25m):
     """Fit on cosine_24000, constant_24000, wsdcon_9; the predicted order of final loss among four
     24k-step schedules equals the real order."""
-    fit = [read_curve(mpl25m / f"{n}.csv", warmup_steps=2160) for n in ("cosine_24000", "constant_24000",
-                                                                         "wsdcon_9")]
+    fit = [read_curve(p, warmup_steps=MPL_25M.warmup_steps) for p in MPL_25M.paths(mpl25m, MPL_25M.fit)]
     names = ["constant_24000", "cosine_24000", "wsd_20000_24000", "wsdld_20000_24000"]
-    curves = [read_curve(mpl25m / f"{n}.csv", warmup_steps=2160) for n in names]
+    curves = [read_curve(p, warmup_steps=MPL_25M.warmup_steps) for p in MPL_25M.paths(mpl25m, names)]
     for law in (MultiPowerLaw().fit(fit), MomentumLaw().fit(fit)):
         pred = [law.predict(c)[-1] for c in curves]
         real = [c.loss[-1] for c in curves]

@@ -16,10 +16,11 @@ from pathlib import Path
 
 import tomllib
 
+from cltk.proxy.data import BUILTIN_DOMAINS
 from cltk.proxy.model import ModelConfig
 from cltk.schedules import ScheduleError, parse
 
-__all__ = ["DEFAULTS", "ConfigError", "apply_overrides", "dump_toml", "load_config", "resolve"]
+__all__ = ["DEFAULTS", "ConfigError", "apply_overrides", "domains", "dump_toml", "load_config", "resolve"]
 
 
 class ConfigError(InputError):
@@ -124,25 +125,25 @@ def apply_overrides(cfg: dict, overrides: list[str] | tuple[str, ...]) -> dict:
     for item in overrides:
         key, eq, text = item.partition("=")
         if not eq or not key.strip():
-            raise ConfigError(f"--set '{item}': expected KEY=VALUE")
+            raise ConfigError(f"override '{item}': expected KEY=VALUE")
         parts = key.strip().split(".")
         node, schema = cfg, DEFAULTS
         for i, part in enumerate(parts[:-1]):
             where = ".".join(parts[:i + 1])
             if isinstance(node, list):
                 if not part.isdigit() or int(part) >= len(node):
-                    raise ConfigError(f"--set '{item}': '{where}' is not an index of a list of {len(node)} item(s)")
+                    raise ConfigError(f"override '{item}': '{where}' is not an index of a list of {len(node)} item(s)")
                 node, schema = node[int(part)], PHASE_DEFAULTS
                 continue
             if part not in node:
                 if schema == {} or (isinstance(schema, dict) and isinstance(schema.get(part), dict)):
                     node[part] = {}
                 else:
-                    raise ConfigError(f"--set '{item}': unknown config key '{where}'")
+                    raise ConfigError(f"override '{item}': unknown config key '{where}'")
             node, schema = node[part], (schema.get(part) if isinstance(schema, dict) else None)
         last = parts[-1]
         if isinstance(node, list):
-            raise ConfigError(f"--set '{item}': give an item index after '{'.'.join(parts[:-1])}'")
+            raise ConfigError(f"override '{item}': give an item index after '{'.'.join(parts[:-1])}'")
         node[last] = _parse_value(text.strip())
     return resolve(cfg)
 
@@ -200,13 +201,19 @@ def resolve(raw: dict) -> dict:
     return cfg
 
 
+def domains(cfg: dict) -> set[str]:
+    """Every domain a phase's mix (or a plan built on this config) may name: the built-in ones and
+    the config's ``data.domains``."""
+    return set(cfg["data"]["domains"]) | set(BUILTIN_DOMAINS)
+
+
 def _check_phase(i: int, ph: dict, cfg: dict) -> None:
     where = f"phases.{i}"
     if ph["steps"] < 1:
         raise ConfigError(f"{where}.steps must be >= 1, got {ph['steps']}")
     if not ph["mix"]:
         raise ConfigError(f"{where}.mix is empty: give domain weights, e.g. mix = {{prose = 1.0}}")
-    known = set(cfg["data"]["domains"]) | {"prose", "code"}
+    known = domains(cfg)
     for dom, w in ph["mix"].items():
         if dom not in known:
             raise ConfigError(f"{where}.mix: unknown domain '{dom}' (known: {', '.join(sorted(known))})")

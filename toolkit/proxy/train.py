@@ -43,11 +43,15 @@ from cltk.files import atomic_write
 from cltk.runtime import resolve_device
 from cltk.schedules import parse
 
-__all__ = ["CKPT", "CURVES", "environment", "make_optimizer", "train"]
+__all__ = ["CKPT", "CURVES", "CheckpointMismatchError", "environment", "make_optimizer", "train"]
 
 CKPT, CURVES = "checkpoint.pt", "curves.csv"
 _FIXED_COLS = ["step", "tokens", "phase", "lr", "loss", "train_loss", "grad_norm"]
 _TAIL_COLS = ["max_attn_logit", "logit_norm", "tokens_per_s"]
+
+
+class CheckpointMismatchError(ConfigError):
+    """The output folder holds the checkpoint of a run with another config (never overwritten)."""
 
 
 def _dist() -> tuple[int, int, int]:
@@ -209,8 +213,8 @@ def _train(cfg: dict, out_dir: Path, resume: bool, on_step) -> dict:
         ck = torch.load(ckpt_path, map_location="cpu", weights_only=True)  # RNG states must stay on the CPU
         if ck["config"] != cfg:
             diff = next((k for k in cfg if ck["config"].get(k) != cfg[k]), "?")
-            raise ConfigError(f"{ckpt_path} belongs to a run with a different config (section '{diff}' "
-                              "differs): use another --out, or --fresh to start over")
+            raise CheckpointMismatchError(f"{ckpt_path} belongs to a run with a different config (section "
+                                          f"'{diff}' differs): train into another folder, or without resuming")
         model.load_state_dict(ck["model"])
         opt.load_state_dict(ck["optim"])
         _set_rng_state(ck["rng"], device)

@@ -3,13 +3,16 @@ similarity (exact forgetting where it exists) and critical learning periods (mul
 ODE and SGD, and the matrix-completion variant)."""
 from __future__ import annotations
 
+import time
+
 import numpy as np
 import pandas as pd
 import torch
 
-from cltk.analytics.simulate.dln.common import Options, Result, key
-from cltk.errors import InputError
 from cltk.analytics.report import plt
+from cltk.analytics.result import Result
+from cltk.analytics.simulate.dln.common import dln_result, gd_batch, key, torch_setup
+from cltk.errors import InputError
 from cltk.models.dln import (
     Deficit,
     Task,
@@ -24,51 +27,55 @@ from cltk.models.dln import (
 )
 
 
-def run_sequential(o: Options) -> Result:
+def run_sequential(*, width: int = 8, singular_values=(2.0, 1.0), similarities=(0.0, 0.25, 0.5, 0.75, 1.0),
+                   depths=(1, 2), seeds: int = 2, steps: int = 1500, lr: float = 0.05, init_scale: float = 1e-3,
+                   input_rank: int | None = None, same_teacher: bool = False, phases: str = "ABA",
+                   optimizer: str = "gd", batch_size: int = 32, seed: int = 0, device: str = "auto",
+                   dtype: str = "float32") -> Result:
     """Tasks A, B (then back to A) whose teachers' singular vectors overlap by c (Lee et al. 2021);
     with an input rank below the dimension, each task sees a subspace (Evron et al. 2022). Forgetting
     of A and transfer to B are measured over time; exact answers: the whole trajectory for D = 1
     (alternating projections) and the asymptotic forgetting 1/2 |(T_B - T_A) Q_A|^2 for any depth when
-    inputs are full rank (B is then learned exactly, whatever the network)."""
-    dev, dt = o.torch_setup()
-    n = o.width or 8
-    s = np.asarray(o.singular_values or (2.0, 1.0), float)
-    sims = np.asarray(o.similarities or (0.0, 0.25, 0.5, 0.75, 1.0), float)
-    depths = o.depths or (1, 2)
-    seeds = o.seeds or 2
-    steps = o.steps or 1500
-    lr = o.lr or 0.05
-    scale = o.init_scale or 1e-3
-    rank = o.input_rank if o.input_rank is not None and o.input_rank < n else None
+    inputs are full rank (B is then learned exactly, whatever the network). ``phases``: the task
+    order (letters A and B), ``steps`` per phase; ``input_rank`` None (or >= width) is full rank;
+    ``same_teacher``: B keeps A's teacher and differs only in its input subspace."""
+    started = time.perf_counter()
+    dev, dt = torch_setup(device, dtype)
+    batch = gd_batch(optimizer, batch_size)
+    n = width
+    s = np.asarray(singular_values, float)
+    sims = np.asarray(similarities, float)
+    scale = init_scale
+    rank = input_rank if input_rank is not None and input_rank < n else None
     if 2 * max(len(s), rank or 0) > n and min(sims) < 1:
-        raise InputError(f"--width: {n} leaves no room to rotate {max(len(s), rank or 0)} directions (need >= "
+        raise InputError(f"width {n} leaves no room to rotate {max(len(s), rank or 0)} directions (need >= "
                          f"{2 * max(len(s), rank or 0)})")
     members = [(c, sd) for c in sims for sd in range(seeds)]
-    pairs = [rotated_pair(n, n, s, c, seed=o.seed + sd, input_rank=rank) for c, sd in members]
+    pairs = [rotated_pair(n, n, s, c, seed=seed + sd, input_rank=rank) for c, sd in members]
     ta = np.stack([p[0].matrix for p in pairs])
-    tb = np.stack([(p[0] if o.same_teacher else p[1]).matrix for p in pairs])
+    tb = np.stack([(p[0] if same_teacher else p[1]).matrix for p in pairs])
     qa = None if rank is None else np.stack([p[2] for p in pairs])
     qb = None if rank is None else np.stack([p[3] for p in pairs])
     tasks = {"A": Task.from_numpy(ta, qa, device=dev, dtype=dt), "B": Task.from_numpy(tb, qb, device=dev, dtype=dt)}
-    n_phase = len(o.phases)
+    n_phase = len(phases)
     rows, curves, exact_err, deep_err = [], {}, [], []
     metrics = {}
     bounds = np.arange(n_phase + 1) * steps
     every = max(1, steps // 150)
     for depth in depths:
-        w = init_weights("small", [n] * (depth + 1), len(members), scale=scale, seed=o.seed + 5, dtype=dt, device=dev)
+        w = init_weights("small", [n] * (depth + 1), len(members), scale=scale, seed=seed + 5, dtype=dt, device=dev)
         w_np0 = w[0][:, 0].detach().cpu().double().numpy() if depth == 1 else None
         w0 = [x.clone() for x in w]
-        traces = [train(w, tasks[ph], lr=lr, steps=steps, batch_size=o.gd_batch(), seed=o.seed + k,
+        traces = [train(w, tasks[ph], lr=lr, steps=steps, batch_size=batch, seed=seed + k,
                         record_every=every, eval_tasks=[tasks["A"], tasks["B"]], start_step=k * steps, weights0=w0)
-                  for k, ph in enumerate(o.phases)]
+                  for k, ph in enumerate(phases)]
         tr = Trace.concat(traces)
         la, lb = tr.evals[:, 0], tr.evals[:, 1]
         at = {int(b): int(np.argmin(np.abs(tr.steps - b))) for b in bounds}
         if depth == 1:
             ex = np.stack([linear_sequential_exact(
-                w_np0[i], [ta[i] if ph == "A" else tb[i] for ph in o.phases],
-                [_basis(qa, i, n) if ph == "A" else _basis(qb, i, n) for ph in o.phases], [steps] * n_phase, lr,
+                w_np0[i], [ta[i] if ph == "A" else tb[i] for ph in phases],
+                [_basis(qa, i, n) if ph == "A" else _basis(qb, i, n) for ph in phases], [steps] * n_phase, lr,
                 [ta[i], tb[i]], [_basis(qa, i, n), _basis(qb, i, n)], tr.steps) for i in range(len(members))])
             scale_ref = max(1e-12, float(np.abs(ex).max()))
             exact_err.append(float(np.abs(ex - tr.evals).max() / scale_ref))
@@ -115,7 +122,7 @@ def run_sequential(o: Options) -> Result:
     cs = np.linspace(0, 1, 101)
     if rank is None and n_phase >= 2:
         sa, sb = s, s
-        asym = 0.5 * (np.sum(sa**2) + np.sum(sb**2) - 2 * cs**2 * np.sum(sa * sb)) if not o.same_teacher else 0 * cs
+        asym = 0.5 * (np.sum(sa**2) + np.sum(sb**2) - 2 * cs**2 * np.sum(sa * sb)) if not same_teacher else 0 * cs
         ax.plot(cs, asym, "k-", label="exact asymptote (any depth, full-rank inputs)")
     for depth, mk in zip(depths, "os^v"):
         sub = mean[mean.D == depth]
@@ -134,60 +141,65 @@ def run_sequential(o: Options) -> Result:
                 ax2.plot(steps_rec, curves[f"exact_A_D1_c{key(c)}"], "-", color=pts.get_color(), lw=1)
     for b in bounds[1:-1]:
         ax2.axvline(b, color="grey", lw=0.5)
-    ax2.set(xlabel="step", ylabel="loss on task A", title=f"phases {o.phases}: exact D=1 (lines)")
+    ax2.set(xlabel="step", ylabel="loss on task A", title=f"phases {phases}: exact D=1 (lines)")
     ax2.legend(fontsize=6)
     frame = pd.DataFrame({"step": steps_rec, "lr": lr})
     frame["loss"] = curves[f"loss_A_D{depths[-1]}_c{key(sims[0])}"]
     for name, v in curves.items():
         frame[name] = v
     regime = "full-rank whitened inputs" if rank is None else f"inputs in rank-{rank} subspaces"
-    return Result("sequential", "Deep linear network: sequential tasks and forgetting",
-                  f"Tasks {o.phases} ({regime}{', shared teacher' if o.same_teacher else ''}); similarity c "
+    return dln_result("sequential", "Deep linear network: sequential tasks and forgetting",
+                  f"Tasks {phases} ({regime}{', shared teacher' if same_teacher else ''}); similarity c "
                   "rotates every singular vector (and input subspace) of B away from A by arccos(c). "
                   "Forgetting = rise of A's loss while training B; transfer = fall of B's loss while "
                   "training A. Exact: D = 1 trajectories (alternating projections, Evron et al. 2022) and "
                   "the full-rank asymptote 1/2 |T_B - T_A|^2 = 1/2 (|s_A|^2 + |s_B|^2 - 2 c^2 s_A . s_B).",
                   {"width": n, "singular_values": s.tolist(), "similarities": sims.tolist(), "depths": list(depths),
                    "seeds": seeds, "steps_per_phase": steps, "lr": lr, "init_scale": scale, "input_rank": rank,
-                   "same_teacher": o.same_teacher, "phases": o.phases},
+                   "same_teacher": same_teacher, "phases": phases},
                   metrics, {"sequential": table, "sequential_mean": mean}, frame,
-                  [("sequential", fig, "Forgetting and loss curves: exact (lines) vs simulation (markers)")])
+                  [("sequential", fig, "Forgetting and loss curves: exact (lines) vs simulation (markers)")],
+                  started=started, device=dev)
 
 
 def _basis(q, i, n):
     return np.eye(n) if q is None else q[i]
 
 
-def run_critical_period(o: Options) -> Result:
+def run_critical_period(*, depths=(1, 2, 3, 4), onsets=(0, 25, 50, 100, 200, 400, 750), strength: float = 10.0,
+                        init_scale: float = 0.01, lr: float = 0.01, steps: int = 1000, seeds: int = 2,
+                        deficit_length: int = 150, remove_output: bool = False, width: int = 4,
+                        optimizer: str = "sgd", batch_size: int = 32, mc_size: int = 50, mc_rank: int = 3,
+                        mc_depth: int = 3, mc_steps: int = 5000, mc_deficit_length: int = 1000,
+                        mc_onsets=(0, 1000, 2000, 3000), seed: int = 0, device: str = "auto",
+                        dtype: str = "float32") -> Result:
     """Critical periods (Kleinman, Achille, Soatto 2024): final pathway strengths (K_a, K_b) vs deficit
     onset and depth for the two-pathway ODE and for SGD-trained two-pathway networks, and the test
-    loss of deep matrix completion vs the onset of a few-observations deficit."""
-    dev, dt = o.torch_setup()
-    depths = o.depths or (1, 2, 3, 4)
-    onsets = tuple(int(x) for x in (o.onsets or (0, 25, 50, 100, 200, 400, 750)))
-    strength = (o.singular_values or (10.0,))[0]
-    k0 = o.init_scale or 0.01
-    dtau = o.lr or 0.01
-    steps = o.steps or 1000
-    seeds = o.seeds or 2
-    length = o.deficit_length
+    loss of deep matrix completion vs the onset of a few-observations deficit (``mc_size`` 0 skips it).
+    ``strength``: the shared mode S; ``init_scale``: K0; ``lr``: the ODE step dt (= the SGD lr)."""
+    started = time.perf_counter()
+    dev, dt = torch_setup(device, dtype)
+    onsets = tuple(int(x) for x in onsets)
+    k0 = init_scale
+    dtau = lr
+    length = deficit_length
     on_all = np.array([-1] + list(onsets))  # -1: no deficit (control)
     ka, kb = pathway_ode(np.asarray(depths)[:, None], on_all[None], length, strength=strength, k0=k0, dt=dtau,
-                         steps=steps, remove_output=o.remove_output)
-    n = o.width or 4
-    teacher = make_teacher(n, n, [strength], seed=o.seed)
+                         steps=steps, remove_output=remove_output)
+    n = width
+    teacher = make_teacher(n, n, [strength], seed=seed)
     task = Task.from_numpy(teacher.matrix, device=dev, dtype=dt)
     uv = (torch.as_tensor(teacher.u, dtype=dt, device=dev), torch.as_tensor(teacher.v, dtype=dt, device=dev))
-    batch = o.gd_batch(default="sgd")
+    batch = gd_batch(optimizer, batch_size)
     rows, metrics, traj = [], {}, {}
     diffs, ref_diffs = [], []
     m = len(on_all)
     for j, depth in enumerate(depths):
         w = init_weights("balanced", [n] * (depth + 1), m * seeds, pathways=2, scale=k0, teacher=teacher,
-                         seed=o.seed + depth, dtype=dt, device=dev)
+                         seed=seed + depth, dtype=dt, device=dev)
         start = torch.as_tensor(np.tile(np.where(on_all < 0, -10**9, on_all), seeds))
-        defi = Deficit(start, torch.full_like(start, length), pathway=1, remove_output=o.remove_output)
-        tr = train(w, task, lr=dtau, steps=steps, batch_size=batch, seed=o.seed + 11 * depth,
+        defi = Deficit(start, torch.full_like(start, length), pathway=1, remove_output=remove_output)
+        tr = train(w, task, lr=dtau, steps=steps, batch_size=batch, seed=seed + 11 * depth,
                    record_every=max(1, steps // 200), modes=uv, deficit=defi)
         k_end = tr.modes[:, :, -1, 0].reshape(seeds, m, 2).mean(0)
         for i, on in enumerate(on_all):
@@ -221,7 +233,7 @@ def run_critical_period(o: Options) -> Result:
     d_show = 2 if 2 in depths else depths[0]
     st, kk, _ = traj[d_show]
     _, _, ta_, tb_ = pathway_ode(d_show, on_all, length, strength=strength, k0=k0, dt=dtau, steps=steps,
-                                 remove_output=o.remove_output, record_every=1)
+                                 remove_output=remove_output, record_every=1)
     for i in (1, len(on_all) - 1):
         line, = axes[1].plot(np.arange(steps + 1), ta_[i], "-", label=f"ODE K_a onset {on_all[i]}")
         axes[1].plot(np.arange(steps + 1), tb_[i], "--", color=line.get_color())
@@ -235,50 +247,50 @@ def run_critical_period(o: Options) -> Result:
     for i, on in enumerate(on_all):
         frame[f"loss_D{d_show}_onset{'none' if on < 0 else on}"] = traj[d_show][2][i]
     config = {"depths": list(depths), "onsets": list(onsets), "deficit_length": length, "strength": strength,
-              "K0": k0, "dt": dtau, "steps": steps, "seeds": seeds, "width": n, "remove_output": o.remove_output,
+              "K0": k0, "dt": dtau, "steps": steps, "seeds": seeds, "width": n, "remove_output": remove_output,
               "sgd_batch": batch}
-    if o.mc_size:
-        mc_metrics, mc_table, mc_fig, mc_curves = _matrix_completion(o, dev, dt)
+    if mc_size:
+        mc_metrics, mc_table, mc_fig, mc_curves = _matrix_completion(
+            mc_size, mc_rank, mc_depth, mc_steps, mc_deficit_length, mc_onsets, seeds, seed, dev, dt)
         metrics.update(mc_metrics)
         tables["matrix_completion"] = mc_table
         figs.append(("matrix_completion", mc_fig, "Matrix completion: test loss vs deficit onset"))
-        config["matrix_completion"] = {"size": o.mc_size, "rank": o.mc_rank, "depth": o.mc_depth,
-                                       "steps": o.mc_steps, "deficit_length": o.mc_deficit_length, "lr": 0.2,
+        config["matrix_completion"] = {"size": mc_size, "rank": mc_rank, "depth": mc_depth,
+                                       "steps": mc_steps, "deficit_length": mc_deficit_length, "lr": 0.2,
                                        "init": 1e-3, "observed": 0.3, "deficit_observed": 0.1}
         if len(mc_curves[0]) == len(frame):
             for name, v in mc_curves[1].items():
                 frame[name] = v
         else:
             tables["matrix_completion_curves"] = pd.DataFrame({"step": mc_curves[0], **mc_curves[1]})
-    return Result("critical-period", "Deep linear network: critical learning periods",
+    return dln_result("critical-period", "Deep linear network: critical learning periods",
                   "Two depth-D pathways share one mode of strength S; pathway b is deprived (no learning"
-                  + (", output removed" if o.remove_output else "") + f") for {length} steps from the onset. "
+                  + (", output removed" if remove_output else "") + f") for {length} steps from the onset. "
                   "Early deficits let pathway a win the whole mode for D >= 2; late ones leave (S/2, S/2) "
                   "(Kleinman, Achille, Soatto 2024). SGD: two-pathway networks (balanced init, Gaussian "
                   "inputs) trained by minibatch SGD with lr = dt.",
-                  config, metrics, tables, frame, figs)
+                  config, metrics, tables, frame, figs, started=started, device=dev)
 
 
-def _matrix_completion(o: Options, dev, dt):
-    """Deep matrix completion with a few-observations deficit (Kleinman et al. 2024, matrix-completion experiment): depth
-    ``mc_depth``, width = size, init 1e-3, lr 0.2; every onset member starts from the same init."""
-    n = o.mc_size
-    onsets = tuple(int(x) for x in (o.mc_onsets or (0, 1000, 2000, 3000)))
-    seeds = o.seeds or 2
+def _matrix_completion(n, rank, depth, steps, deficit_length, onsets, seeds, seed, dev, dt):
+    """Deep matrix completion with a few-observations deficit (Kleinman et al. 2024, matrix-completion
+    experiment): an n x n rank-``rank`` target, depth ``depth``, width n, init 1e-3, lr 0.2; every
+    onset member starts from the same init."""
+    onsets = tuple(int(x) for x in onsets)
     on_all = np.array([-1] + list(onsets))
     m = len(on_all)
     metrics, rows, curves = {}, [], {}
     losses = []
     for sd in range(seeds):
-        tgt, full, dfc, test = completion_task(n, o.mc_rank, 0.3, 0.1, seed=o.seed + sd)
+        tgt, full, dfc, test = completion_task(n, rank, 0.3, 0.1, seed=seed + sd)
         task = Task.from_numpy(tgt, mask=full, device=dev, dtype=dt)
         ev = Task.from_numpy(tgt, mask=test, device=dev, dtype=dt)
-        base = init_weights("small", [n] * (o.mc_depth + 1), 1, scale=1e-3, seed=o.seed + 100 + sd, dtype=dt, device=dev)
+        base = init_weights("small", [n] * (depth + 1), 1, scale=1e-3, seed=seed + 100 + sd, dtype=dt, device=dev)
         w = [x.expand(m, *x.shape[1:]).contiguous() for x in base]
         start = torch.as_tensor(np.where(on_all < 0, -10**9, on_all))
-        defi = Deficit(start, torch.full_like(start, o.mc_deficit_length), pathway=None,
+        defi = Deficit(start, torch.full_like(start, deficit_length), pathway=None,
                        mask=torch.as_tensor(dfc, dtype=dt, device=dev))
-        tr = train(w, task, lr=0.2, steps=o.mc_steps, record_every=max(1, o.mc_steps // 100), eval_tasks=[ev],
+        tr = train(w, task, lr=0.2, steps=steps, record_every=max(1, steps // 100), eval_tasks=[ev],
                    deficit=defi)
         losses.append(tr.evals[:, 0])
         for i, on in enumerate(on_all):
@@ -294,8 +306,8 @@ def _matrix_completion(o: Options, dev, dt):
     fig, (ax, ax2) = plt.subplots(1, 2, figsize=(11, 4))
     ax.plot(onsets, [metrics[f"mc_test_loss_onset{x}"] for x in onsets], "o-", label="with deficit")
     ax.axhline(metrics["mc_test_loss_control"], color="k", lw=1, label="no deficit")
-    ax.set(yscale="log", xlabel=f"deficit onset (length {o.mc_deficit_length})", ylabel="final test loss",
-           title=f"matrix completion n={n}, rank {o.mc_rank}, D={o.mc_depth}")
+    ax.set(yscale="log", xlabel=f"deficit onset (length {deficit_length})", ylabel="final test loss",
+           title=f"matrix completion n={n}, rank {rank}, D={depth}")
     ax.legend(fontsize=7)
     for i, on in enumerate(on_all):
         ax2.plot(tr.steps, test[i], label="no deficit" if on < 0 else f"onset {on}")

@@ -9,6 +9,15 @@ from cltk.cli.main import cli
 from cltk.models import nqm
 from cltk.schedules import parse
 
+GENERATOR = "<meta name='generator' content='cltk write_result'>"
+
+
+def assert_bad_flag(r, needle):
+    """Exit code 2 and one error line: click's 'Error: ...' or the CLI's 'error: ...'."""
+    assert r.exit_code == 2, r.output
+    errors = [ln for ln in r.output.splitlines() if ln.lower().startswith("error:")]
+    assert len(errors) == 1 and needle in errors[0] and "Traceback" not in r.output, r.output
+
 
 def _lrs(n=200):
     return np.stack([parse(s).render(n) for s in
@@ -69,6 +78,7 @@ def test_cli_nqm(tmp_path):
                                  "--schedule", "constant:lr=0.5", "--steps", "100", "--dim", "8",
                                  "--seeds", "3000", "--every", "10", "--out", str(out)])
     assert r.exit_code == 0, r.output
+    assert GENERATOR in (out / "report.html").read_text()  # written by write_result
     m = json.loads((out / "metrics.json").read_text())
     assert m["steady_state_theory"] == pytest.approx(0.016667, abs=5e-7)
     assert m["steady_state_recursion"] == pytest.approx(1 / 60, rel=1e-9)
@@ -81,14 +91,15 @@ def test_cli_nqm(tmp_path):
 
 @pytest.mark.parametrize("args, needle", [
     (["--dim", "0"], "--dim"),
-    (["--schedule", "cosine:peak=3,steps=50"], "--schedule"),
+    (["--schedule", "cosine:peak=3,steps=50"], "diverges"),
     (["--schedule", "bogus:x=1"], "unknown schedule"),
     (["--steady", "1,0.1"], "--steady"),
+    (["--steady", "1,0.1,3"], "0 < lr*h < 2"),
     (["--noise-form", "weird"], "--noise-form"),
     (["--seeds", "-1"], "--seeds"),
+    (["--h-max", "nan"], "--h-max"),
+    (["--steps", "1"], "--steps"),
 ])
 def test_cli_nqm_bad_options(tmp_path, args, needle):
     r = CliRunner().invoke(cli, ["simulate", "nqm", "--seeds", "0", "--out", str(tmp_path / "o")] + args)
-    assert r.exit_code == 2, r.output
-    lines = [ln for ln in r.output.strip().splitlines() if ln]
-    assert len(lines) == 1 and lines[0].startswith("error:") and needle in lines[0]
+    assert_bad_flag(r, needle)
