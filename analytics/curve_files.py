@@ -1,6 +1,7 @@
 """Readers: training logs (CSV, JSONL, W&B exports, TensorBoard event files) -> toolkit Curve.
 
-Rules (DESIGN.md section 2): columns are found by alias or named by the user; W&B-style sparse
+Rules (the input rules of the project's design notes; docs/fit-scaling.md): columns are found by
+alias or named by the user; W&B-style sparse
 rows (lr without loss or the reverse) are fine; a step logged again (a resumed run) keeps the last
 value of each column; otherwise steps must increase. The per-step LR history is rebuilt by
 :func:`cltk.curves.lr_history_from_log`, or rendered from a schedule spec. Any bad input raises
@@ -17,9 +18,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from cltk.curves import Curve, lr_history_from_log
 from cltk.errors import InputError
 from cltk.files import atomic_write_frame
-from cltk.curves import Curve, lr_history_from_log
 from cltk.schedules import Schedule
 
 STEP_ALIASES = ("step", "_step", "iter", "iteration", "Step", "global_step", "trainer/global_step", "train/step")
@@ -64,7 +65,7 @@ def _read_jsonl(path: Path) -> _Rows:
             n = len(where)
             for k, v in obj.items():
                 cols.setdefault(k, [None] * n).append(v)
-            for k, v in cols.items():
+            for v in cols.values():
                 if len(v) == n:
                     v.append(None)
             where.append(f"line {lineno}")

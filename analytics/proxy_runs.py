@@ -2,7 +2,7 @@
 through :func:`cltk.proxy.train` into a folder, turn the curve into flat acceptance figures, and
 write the run folder's ``metrics.json`` and ``report.html`` through :func:`write_result`.
 
-Figures of a run (key names are stable; docs/readme_proxy.md lists them):
+Figures of a run (key names are stable; docs/proxy.md lists them):
 - size and speed: params, params_non_embedding, steps, tokens, tokens_per_s, flops_per_token,
   achieved_flops_per_s, train_seconds, device, world_size, resumed_from_step;
 - per eval domain d: first_val_loss_<d> (first eval), final_val_loss_<d>, best_val_loss_<d>,
@@ -78,7 +78,8 @@ def run_metrics(summary: dict) -> dict:
     rows = summary["rows"]
     m = {k: summary[k] for k in ("params", "params_non_embedding", "steps", "tokens", "tokens_per_s",
                                  "flops_per_token", "train_seconds", "device", "world_size", "resumed_from_step")}
-    m["achieved_flops_per_s"] = summary["tokens_per_s"] * summary["flops_per_token"] if summary["tokens_per_s"] else None
+    tps = summary["tokens_per_s"]
+    m["achieved_flops_per_s"] = tps * summary["flops_per_token"] if tps else None
     tl = [r["train_loss"] for r in rows[-10:] if r.get("train_loss") is not None]
     m["final_train_loss"] = float(np.mean(tl)) if tl else None
     for d in summary["eval_domains"]:

@@ -79,7 +79,8 @@ class Report:
 
     def html(self) -> str:
         return (f"<!doctype html><html><head><meta charset='utf-8'><title>{html.escape(self.title)}</title>"
-                f"<meta name='generator' content='{GENERATOR}'><style>{_CSS}</style></head><body><h1>{html.escape(self.title)}</h1>"
+                f"<meta name='generator' content='{GENERATOR}'><style>{_CSS}</style></head>"
+                f"<body><h1>{html.escape(self.title)}</h1>"
                 + "\n".join(self._parts) + "</body></html>\n")
 
     def _write(self, out_dir: str | Path) -> Path:

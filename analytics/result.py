@@ -17,8 +17,8 @@ from pathlib import Path
 
 import numpy as np
 
-from cltk.files import atomic_write_bytes, atomic_write_frame, atomic_write_json, atomic_write_text
 from cltk.analytics.report import Report
+from cltk.files import atomic_write_bytes, atomic_write_frame, atomic_write_json, atomic_write_text
 
 __all__ = ["Result", "json_safe", "write_result"]
 

@@ -30,7 +30,8 @@ def main() -> int:
         subprocess.run(cmd, check=True, capture_output=True)
         times.append(time.perf_counter() - t0)
     probe = ("import sys\nfrom cltk.cli.main import cli\ntry:\n    cli(['--help'], prog_name='cltk')\n"
-             "except SystemExit:\n    pass\nprint('LOADED:' + ','.join(m for m in " + repr(HEAVY) + " if m in sys.modules))")
+             "except SystemExit:\n    pass\n"
+             "print('LOADED:' + ','.join(m for m in " + repr(HEAVY) + " if m in sys.modules))")
     loaded = subprocess.run([sys.executable, "-c", probe], check=True, capture_output=True, text=True).stdout
     loaded = next(ln for ln in loaded.splitlines() if ln.startswith("LOADED:"))[len("LOADED:"):]
     med = statistics.median(times)

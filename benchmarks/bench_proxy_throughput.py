@@ -4,7 +4,8 @@ The baseline below is written for this benchmark in the style of Karpathy's nano
 position embeddings, LayerNorm and Linear layers with biases, exact GELU, fused attention, tied
 embeddings, ``torch.optim.AdamW`` with the defaults nanoGPT passes, clip 1.0). Both models train on
 the same random batches; their timed windows are interleaved so a busy machine slows both alike,
-and the throughput ratio is the median over repeats of the per-pair time ratio. Also reported: achieved FLOP/s (6N + 12LdT per token,
+and the throughput ratio is the median over repeats of the per-pair time ratio. Also reported:
+achieved FLOP/s (6N + 12LdT per token,
 Chowdhery et al. 2022, App. B) as a fraction of the measured FLOP/s of a large square matmul, and on
 CUDA the MFU against the GPU's nominal dense bf16 peak.
 

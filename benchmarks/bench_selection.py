@@ -17,15 +17,14 @@ import argparse
 import sys
 from pathlib import Path
 
-from cltk.analytics.protocols import MPL_25M
-
-DATA_ROOT = Path(__file__).resolve().parents[2] / "shared" / "data" / "loss-curves"  # ../shared beside the checkout
-
 import numpy as np
 
 from cltk.analytics.curve_files import read_curve
+from cltk.analytics.protocols import MPL_25M
 from cltk.laws import get_law
 from cltk.selection import select_schedule
+
+DATA_ROOT = Path(__file__).resolve().parents[2] / "shared" / "data" / "loss-curves"  # ../shared beside the checkout
 
 FIT, HELDOUT, WARMUP = list(MPL_25M.fit), list(MPL_25M.heldout), MPL_25M.warmup_steps
 RANKED = ["constant_24000", "cosine_24000", "wsd_20000_24000", "wsdld_20000_24000"]

@@ -65,8 +65,8 @@ def _schedules(specs: tuple[str, ...], files: list[str]) -> dict[str, object]:
               help="Prediction-interval level.")
 @click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), required=True,
               help="Output directory (metrics.json, law.json, predictions.csv, PNGs, report.html).")
-def fit_scaling(fit_files, predict_files, law, procedure, warmup_steps, schedules, step_col, lr_col, loss_col, n_boot, level,
-                out_dir):
+def fit_scaling(fit_files, predict_files, law, procedure, warmup_steps, schedules, step_col, lr_col, loss_col, n_boot,
+                level,                 out_dir):
     """Fit a loss-curve law jointly on FIT_FILE... and predict the --predict curves.
 
     Files: CSV, JSONL, W&B exports or TensorBoard event files/directories with step, lr and loss.

@@ -21,7 +21,8 @@ COMMANDS = {
                         "Choose an LR schedule (WSD, cosine or free) with a fitted law."),
     "select-cpt": ("cltk.cli.select_cpt", "select_cpt",
                    "Choose a continual pre-training schedule (peak, warmup, replay) with CPT laws."),
-    "simulate": ("cltk.cli.simulate", "simulate", "Analytic models: deep linear networks, NQM, river valley, rehearsal."),
+    "simulate": ("cltk.cli.simulate", "simulate",
+                 "Analytic models: deep linear networks, NQM, river valley, rehearsal."),
     "proxy": ("cltk.cli.proxy", "proxy", "Small-transformer proxy: train under any schedule and data mix, or sweep."),
     "validate": ("cltk.cli.validate", "validate", "Check the laws' predictions on real small-transformer runs."),
 }

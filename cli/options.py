@@ -16,7 +16,8 @@ class NumberList(click.ParamType):
 
     def __init__(self, kind: type = float, count: int | None = None, min: float | None = None,
                  max: float | None = None, min_open: bool = False, choices: tuple[str, ...] | None = None):
-        self.kind, self.count, self.min, self.max, self.min_open, self.choices = kind, count, min, max, min_open, choices
+        self.kind, self.count, self.choices = kind, count, choices
+        self.min, self.max, self.min_open = min, max, min_open
 
     def convert(self, value, param, ctx):
         if isinstance(value, tuple):
@@ -57,8 +58,9 @@ class FiniteFloat(click.ParamType):
 
     name = "float"
 
-    def __init__(self, min: float | None = None, max: float | None = None, min_open: bool = False):
-        self.min, self.max, self.min_open = min, max, min_open
+    def __init__(self, min: float | None = None, max: float | None = None, min_open: bool = False,
+                 max_open: bool = False):
+        self.min, self.max, self.min_open, self.max_open = min, max, min_open, max_open
 
     def convert(self, value, param, ctx):
         if isinstance(value, float):
@@ -72,8 +74,8 @@ class FiniteFloat(click.ParamType):
             self.fail(f"must be finite, got {value}", param, ctx)
         if self.min is not None and (v < self.min or (self.min_open and v == self.min)):
             self.fail(f"must be {'>' if self.min_open else '>='} {self.min:g}, got {v:g}", param, ctx)
-        if self.max is not None and v > self.max:
-            self.fail(f"must be <= {self.max:g}, got {v:g}", param, ctx)
+        if self.max is not None and (v > self.max or (self.max_open and v == self.max)):
+            self.fail(f"must be {'<' if self.max_open else '<='} {self.max:g}, got {v:g}", param, ctx)
         return v
 
 

@@ -12,8 +12,11 @@ _DEVICE = click.option("--device", type=click.Choice(["auto", "cpu", "cuda"]), d
                        help="Device (overrides the config's 'device'; auto = CUDA when available).")
 _SET = click.option("--set", "overrides", multiple=True, metavar="KEY=VALUE",
                     help="Override a config key, e.g. --set train.batch_size=64 --set phases.0.steps=500.")
-_OUT = click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), required=True,
-                    help="Run directory (curves.csv, metrics.json, report.html, config.toml, checkpoint.pt).")
+
+
+def _out(what: str):
+    return click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), required=True,
+                        help=what)
 
 
 class NamedSchedule(click.ParamType):
@@ -44,8 +47,14 @@ def proxy():
 
 
 def _progress(console):
-    from rich.progress import (BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn,
-                               TimeRemainingColumn)
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+        TimeRemainingColumn,
+    )
 
     return Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
                     TextColumn("{task.fields[info]}"), TimeElapsedColumn(), TimeRemainingColumn(),
@@ -55,7 +64,7 @@ def _progress(console):
 @proxy.command("train")
 @click.argument("config", type=click.Path(path_type=Path))
 @_SET
-@_OUT
+@_out("Run directory (curves.csv, metrics.json, report.html, config.toml, checkpoint.pt).")
 @_DEVICE
 @click.option("--seed", type=click.IntRange(min=0), default=None, help="Random seed (overrides the config's 'seed').")
 @click.option("--fresh", is_flag=True, help="Start over even if OUT holds a checkpoint (default: resume).")
@@ -157,7 +166,7 @@ def _schedules_file(path: Path | None, param_type: NamedSchedule, ctx) -> list:
               help="Parallel runs in the local process pool (default: 1 on CUDA, else half the CPU cores); "
                    "each gets an equal share of the cores unless the config sets train.threads.")
 @_SET
-@_OUT
+@_out("Sweep directory (runs/NAME/, curves/NAME.csv, curves.csv, metrics.json, report.html).")
 @_DEVICE
 @click.pass_context
 def sweep_cmd(ctx, config, schedules, schedules_file, phase, seeds, workers, overrides, out_dir, device):

@@ -18,7 +18,8 @@ from cltk.selection import FAMILIES, OBJECTIVES
 @click.option("--warmup", type=click.IntRange(min=0), default=0, show_default=True, help="Linear warmup steps.")
 @click.option("--objective", type=click.Choice(OBJECTIVES), default="final", show_default=True,
               help="final: loss at the last step; anytime: mean loss over --checkpoints.")
-@click.option("--checkpoints", type=NumberList(int, min=1), default=None, help="Comma-separated steps for --objective anytime "
+@click.option("--checkpoints", type=NumberList(int, min=1), default=None,
+              help="Comma-separated steps for --objective anytime "
               "(default: 25/50/75/100% of the post-warmup steps).")
 @click.option("--level", type=click.FloatRange(0.5, 0.999), default=0.9, show_default=True,
               help="Prediction-interval level (needs a law file with bootstrap replicates).")

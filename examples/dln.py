@@ -1,6 +1,7 @@
 """Deep linear networks: a batched simulation of 8 two-layer networks against the closed form of
 Saxe et al. (2014) for the strength of each input-output mode."""
 import torch
+
 from cltk.models.dln import Task, init_weights, make_teacher, train, two_layer_time, two_layer_trajectory
 
 teacher = make_teacher(4, 4, [3.0, 2.0, 1.0], seed=0)                 # Sigma_yx = U S V^T

@@ -1,5 +1,6 @@
 """Fit the multi-power law (Luo et al. 2025) on three schedules, predict a fourth, compare with the truth."""
 import numpy as np
+
 from cltk.curves import Curve
 from cltk.laws import MomentumLaw, MultiPowerLaw, load_law
 from cltk.schedules import parse

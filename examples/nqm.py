@@ -1,6 +1,7 @@
 """Analytic models under LR schedules: the noisy quadratic model (Zhang et al. 2019), the river valley
 (Wen et al. 2024) and power-law rehearsal environments (Anderson & Schooler 1991)."""
 import numpy as np
+
 from cltk.laws import MultiPowerLaw
 from cltk.models import nqm
 from cltk.models import rehearsal as R

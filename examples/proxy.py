@@ -4,6 +4,7 @@ import tempfile
 from pathlib import Path
 
 import torch
+
 from cltk import configs
 from cltk.proxy import GPT, ModelConfig, load_config, train
 
@@ -20,7 +21,7 @@ for row in summary["rows"]:             # one row per step; val losses on the ev
     if row.get("val_loss_prose") is not None:
         print(f"step {row['step']:2d}  lr {row['lr']:.2e}  prose {row['val_loss_prose']:.3f}  "
               f"code {row['val_loss_code']:.3f}")
-# the flat metrics.json figures: cltk.analytics.proxy.runs.run_metrics(summary); `cltk proxy train` does it all
+# `cltk proxy train` also writes metrics.json and report.html (see docs/proxy.md)
 
 model = GPT(ModelConfig(d_model=128, n_layer=4, n_head=4, qk_norm=True))
 idx = torch.randint(0, 256, (2, 64))                                 # byte-level tokens

@@ -1,5 +1,6 @@
 """LR schedules: pure functions step -> lr, built in Python or from their one-line text specs."""
 import numpy as np
+
 from cltk.schedules import ScheduleError, constant, join, parse, warmup, wsd
 
 sched = wsd(3e-4, 24000, decay=0.2, shape="sqrt", final=3e-5, warmup=2160)

@@ -1,5 +1,6 @@
 """Choose an LR schedule with a fitted law: the best WSD schedule, then the best free-form one."""
 import numpy as np
+
 from cltk.curves import Curve
 from cltk.laws import MultiPowerLaw
 from cltk.schedules import parse
@@ -9,8 +10,9 @@ from cltk.selection import select_schedule
 # with the law.json that `cltk fit-scaling` writes)
 truth = MultiPowerLaw()
 truth.params_ = {"L0": 3.15, "A": 0.52, "B": 450.0, "alpha": 0.5, "C": 1.3, "beta": 0.5, "gamma": 0.5}
-runs = [Curve.from_schedule(s, parse(s), range(400, 4000, 50)) for s in
-        ("cosine:peak=3e-4,steps=4000,final=3e-5,warmup=300", "constant:lr=3e-4,steps=4000")]
+runs = [Curve.from_schedule(s, parse(s), range(400, 4000, 100)) for s in
+        ("cosine:peak=3e-4,steps=4000,final=3e-5,warmup=300",
+         "twostage:peak=3e-4,low=9e-5,switch=2000,steps=4000,warmup=300")]
 rng = np.random.default_rng(0)
 for c in runs:
     c.loss = truth.predict(c) * (1 + 1e-3 * rng.standard_normal(len(c.steps)))

@@ -5,6 +5,7 @@ without numpy, torch, pandas or matplotlib. Also the layer rules of the import g
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 import tomllib
@@ -44,7 +45,11 @@ def installed(tmp_path_factory):
     """A wheel built from the checkout and installed (no dependencies: they come from this
     environment) into a folder of its own, as a regular install."""
     tmp = tmp_path_factory.mktemp("pkg")
-    r = subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(tmp / "dist"), str(ROOT)],
+    # build from a clean copy: setuptools reuses an in-tree build/ folder, stale modules included
+    src = tmp / "src"
+    shutil.copytree(ROOT, src, ignore=shutil.ignore_patterns(".git", ".venv", "build", "*.egg-info", "__pycache__",
+                                                             "reports", ".pytest_cache", ".ruff_cache"))
+    r = subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(tmp / "dist"), str(src)],
                        capture_output=True, text=True)
     if r.returncode != 0:
         pytest.fail(f"building the wheel failed: {r.stderr[-2000:]}")

@@ -16,13 +16,14 @@ re-warming for continual pre-training (Ibrahim et al. 2024, Sec. 5).
 """
 from __future__ import annotations
 
-from cltk.errors import InputError
 import dataclasses
 import itertools
 import re
 from collections.abc import Callable
 
 import numpy as np
+
+from cltk.errors import InputError
 
 __all__ = [
     "COOLDOWN_SHAPES",

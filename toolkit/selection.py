@@ -199,11 +199,17 @@ class CPTSelection:
         return self.schedule.spec
 
 
-def cpt_schedule(pretrain: Schedule, cpt_steps: int, peak: float, warmup: int, final_ratio: float = 0.1) -> Schedule:
-    """Pre-training schedule, then re-warming from its last LR to ``peak`` and a cosine decay to
-    ``final_ratio * peak`` over ``cpt_steps`` (Ibrahim et al. 2024, Sec. 5)."""
+def cpt_rewarm(pretrain: Schedule, cpt_steps: int, peak: float, warmup: int, final_ratio: float = 0.1) -> Schedule:
+    """The continual phase alone: re-warming from the pre-training's last LR to ``peak`` over
+    ``warmup`` steps, then a cosine decay to ``final_ratio * peak`` over ``cpt_steps`` in all
+    (Ibrahim et al. 2024, Sec. 5)."""
     start = float(pretrain(pretrain.steps - 1))
-    return join(pretrain, rewarm(start, peak, warmup, cpt_steps, final=final_ratio * peak))
+    return rewarm(start, peak, warmup, cpt_steps, final=final_ratio * peak)
+
+
+def cpt_schedule(pretrain: Schedule, cpt_steps: int, peak: float, warmup: int, final_ratio: float = 0.1) -> Schedule:
+    """Pre-training schedule, then its re-warmed continual phase (:func:`cpt_rewarm`)."""
+    return join(pretrain, cpt_rewarm(pretrain, cpt_steps, peak, warmup, final_ratio))
 
 
 def select_cpt(law_old: LossLaw, law_new: LossLaw, pretrain: Schedule, cpt_steps: int, peaks, warmups=(0,),

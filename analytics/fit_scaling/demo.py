@@ -9,7 +9,8 @@ from pathlib import Path
 from cltk.analytics.curve_files import read_curve, write_curve_csv
 from cltk.analytics.demo_curves import FIT, HELDOUT, WARMUP, synthetic_curves
 from cltk.analytics.fit_scaling.job import run_fit_scaling
-from cltk.analytics.result import write_result
+from cltk.analytics.result import Result, write_result
+
 
 def demo_section(out_dir: Path) -> dict:
     """Write synthetic logs, fit both laws on three, predict three; return headline figures."""
@@ -22,6 +23,9 @@ def demo_section(out_dir: Path) -> dict:
     fit = [read_curve(paths[n], warmup_steps=WARMUP) for n in FIT]
     held = [read_curve(paths[n], warmup_steps=WARMUP) for n in HELDOUT]
     figures = {}
+    index = Result("Loss-curve laws on synthetic curves with a known truth", figures)
+    index.report.text(f"A multi-power law with known parameters generated noisy curves; both laws were fitted on "
+                      f"{', '.join(FIT)} and predict {', '.join(HELDOUT)} (logs in curves/).")
     for law in ("multipower", "momentum"):
         res = run_fit_scaling(fit, held, law=law)
         write_result(res, out_dir / law)
@@ -29,4 +33,6 @@ def demo_section(out_dir: Path) -> dict:
         figures[f"{law}_heldout_pred_e"] = round(m["heldout"]["pred_e"], 6)
         figures[f"{law}_heldout_worst_e"] = round(m["heldout"]["worst_e"], 6)
         figures[f"{law}_fit_seconds"] = round(m["fit_seconds"], 3)
+        index.report.link(f"{law}/report.html", f"{law} law: {law}/report.html")
+    write_result(index, out_dir)
     return figures

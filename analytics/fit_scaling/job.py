@@ -93,7 +93,8 @@ def run_fit_scaling(fit_curves: Sequence[Curve], heldout_curves: Sequence[Curve]
     if n_boot and held:
         metrics["heldout"]["interval_final_coverage"] = float(np.mean([r["final_in_interval"] for r in held]))
         metrics["heldout"]["interval_band_coverage"] = float(np.mean([r["band_coverage"] for r in held]))
-    result = Result(f"cltk fit-scaling: {law.name} law", metrics, tables={"predictions": pd.concat(frames, ignore_index=True)},
+    result = Result(f"cltk fit-scaling: {law.name} law", metrics,
+                    tables={"predictions": pd.concat(frames, ignore_index=True)},
                     files={"law.json": law.to_json()}, metrics_in_report=False, details={"law": law})
     _report(result.report, law, metrics, report_figs)
     return result

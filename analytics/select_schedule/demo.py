@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from cltk.analytics.demo_curves import FIT, PEAK, STEPS, WARMUP, synthetic_curves
-from cltk.analytics.result import write_result
+from cltk.analytics.result import Result, write_result
 from cltk.analytics.select_schedule.job import run_select_schedule
 from cltk.laws import MultiPowerLaw
 
@@ -15,6 +15,9 @@ def demo_section(out_dir: Path) -> dict:
     fit = [curves[n] for n in FIT]
     law = MultiPowerLaw().fit(fit).bootstrap(fit, n=16)
     figures = {}
+    index = Result("Theory-guided schedule selection on the demo's fitted law", figures)
+    index.report.text(f"The multi-power law fitted (with 16 bootstrap refits) on {', '.join(FIT)} chooses a "
+                      f"{STEPS}-step schedule at peak LR {PEAK:g} in three families.")
     for family in ("wsd", "cosine", "free"):
         res = run_select_schedule(law, total_steps=STEPS, peak_lr=PEAK, family=family, warmup=WARMUP)
         write_result(res, Path(out_dir) / family)
@@ -22,5 +25,7 @@ def demo_section(out_dir: Path) -> dict:
         figures[f"{family}_final_loss"] = round(m["chosen_final_loss"], 5)
         figures[f"{family}_spec"] = m["chosen_spec"] if family != "free" else "piecewise (see report)"
         figures[f"{family}_seconds"] = round(m["selection_seconds"], 2)
+        index.report.link(f"{family}/report.html", f"{family} family: {family}/report.html")
     figures["cosine10_baseline_final_loss"] = round(m["baseline_cosine_to_10pct_final_loss"], 5)
+    write_result(index, out_dir)
     return figures

@@ -20,7 +20,10 @@ def demo_section(out_dir: Path) -> dict:
     rehearsal comparison (Anderson & Schooler 1991). About 15-30 s on a 2-core CPU; reports under
     ``out_dir/{nqm,river_valley,rehearsal}`` and an index at ``out_dir/report.html``."""
     out_dir = Path(out_dir)
-    quiet = lambda s: None  # the demo prints its own one-line summary
+
+    def quiet(line):  # the demo prints its own one-line summary
+        pass
+
     runs = {"nqm": run_nqm(seeds=10000, log=quiet),
             "river_valley": run_river_valley(seeds=128, log=quiet),
             "rehearsal": run_rehearsal(n_tasks=4, n_blocks=24, block_steps=10, seeds=5, eval_every=2, log=quiet)}

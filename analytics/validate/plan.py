@@ -42,8 +42,8 @@ from cltk.errors import InputError
 from cltk.laws import LAWS, CPTLaw
 from cltk.proxy import ConfigError, apply_overrides, domains, load_config
 from cltk.proxy.config import read_toml
-from cltk.schedules import Schedule, ScheduleError, parse, rewarm
-from cltk.selection import cpt_schedule
+from cltk.schedules import Schedule, ScheduleError, parse
+from cltk.selection import cpt_rewarm, cpt_schedule
 
 TOP_KEYS = {"name", "proxy", "set", "seeds", "laws", "executor", "workers", "domain", "schedules", "cpt",
             "submitit"}
@@ -145,7 +145,8 @@ def load_plan(path) -> dict:
         # the laws' own minimum (LossLaw.min_curves), the same number their fit() enforces
         need = max(LAWS[law].min_curves for law in plan["laws"])
         if len(plan["fit"]) < need:
-            ck.fail("schedules.fit", f"{len(plan['fit'])} fit schedule(s); the laws {plan['laws']} need at least {need}")
+            ck.fail("schedules.fit", f"{len(plan['fit'])} fit schedule(s); the laws {plan['laws']} need "
+                                     f"at least {need}")
     plan["cpt"] = _load_cpt(ck, raw["cpt"], known) if "cpt" in raw else None
     if not (plan["fit"] or plan["cpt"]):
         raise InputError(f"{path}: nothing to validate: give [schedules] fit/heldout and/or a [cpt] table")
@@ -203,15 +204,11 @@ def _load_cpt(ck: _Checker, c, known: set) -> dict:
 
 def cpt_phases(cpt: dict, setting: dict) -> tuple[Schedule, Schedule]:
     """The re-warmed continual phase of one CPT setting, and the whole schedule (pre-training, then
-    that phase) as :func:`cltk.selection.cpt_schedule` builds it for the CPT law (Ibrahim et al.
-    2024, Sec. 5). The phase starts from the whole schedule's LR at the pre-training's last step;
+    that phase), both built by :mod:`cltk.selection` for the CPT law (Ibrahim et al. 2024, Sec. 5);
     tests check that ``join(pretrain, phase)`` renders the whole schedule exactly."""
     pre = cpt["pretrain"]
-    peak = setting["peak"]
-    whole = cpt_schedule(pre, cpt["steps"], peak, setting["warmup"], cpt["final_ratio"])
-    phase = rewarm(float(whole(pre.steps - 1)), peak, setting["warmup"], cpt["steps"],
-                   final=cpt["final_ratio"] * peak)
-    return phase, whole
+    phase = cpt_rewarm(pre, cpt["steps"], setting["peak"], setting["warmup"], cpt["final_ratio"])
+    return phase, cpt_schedule(pre, cpt["steps"], setting["peak"], setting["warmup"], cpt["final_ratio"])
 
 
 def config_hash(cfg: dict) -> str:

@@ -107,7 +107,8 @@ def modes(out_dir, **kw):
 @click.option("--lr-grid", type=_POSITIVE_LIST, default="0.25,0.5,1,1.5,2", show_default=True,
               help="Comma list of c: lr = c / (D lambda_max), the best chosen per depth.")
 @click.option("--steps", type=_COUNT, default=1500, show_default=True, help="Step cap of each run.")
-@click.option("--threshold", type=FiniteFloat(min=0, min_open=True, max=1), default=0.1, show_default=True,
+@click.option("--threshold", type=FiniteFloat(min=0, min_open=True, max=1, max_open=True), default=0.1,
+              show_default=True,
               help="Learning time = steps until the excess loss is this fraction of the learnable loss.")
 @click.option("--lr", type=POSITIVE, default=2e-3, show_default=True,
               help="Step of the reference-time simulations (depth-D mode ODE).")

@@ -4,9 +4,9 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 
-from cltk.errors import InputError
 from cltk.analytics.curve_files import read_curve
 from cltk.cli.main import cli
+from cltk.errors import InputError
 
 
 def write(tmp_path, name, text):

@@ -3,9 +3,8 @@ import json
 import pytest
 from click.testing import CliRunner
 
-from cltk.cli.main import cli
-
 from cltk.analytics.protocols import MPL_25M
+from cltk.cli.main import cli
 
 FIT, HELDOUT = list(MPL_25M.fit), list(MPL_25M.heldout)
 
@@ -21,7 +20,7 @@ def test_help_lists_every_command_and_version():
 
 @pytest.mark.parametrize("law", ["multipower", "momentum"])
 def test_published_protocol_on_real_curves(mpl25m, tmp_path, law):
-    args = ["fit-scaling", *MPL_25M.fit_scaling_args(mpl25m), "--law", law, 
+    args = ["fit-scaling", *MPL_25M.fit_scaling_args(mpl25m), "--law", law,
             "--out", str(tmp_path)]
     r = CliRunner().invoke(cli, args)
     assert r.exit_code == 0, r.output
@@ -45,8 +44,8 @@ def test_published_protocol_on_real_curves(mpl25m, tmp_path, law):
 
 
 def test_predict_takes_several_files_after_one_flag(tmp_path):
-    from cltk.analytics.demo_curves import synthetic_curves
     from cltk.analytics.curve_files import write_curve_csv
+    from cltk.analytics.demo_curves import synthetic_curves
 
     curves = synthetic_curves()
     paths = {}

@@ -23,9 +23,17 @@ def _one_line_error(r, *needles):
         assert n in out, out
 
 
+def _flag_error(r, *needles):
+    """A flag rejected by its click type: exit code 2, the flag and the problem named, no traceback."""
+    assert r.exit_code == 2 and "Traceback" not in r.output, r.output
+    for n in needles:
+        assert n in r.output, r.output
+
+
 def test_bad_input_is_one_line_with_exit_code_2(write_tiny, tmp_path, proxy_cache):
     cfg = write_tiny(tmp_path / "c.toml", proxy_cache)
-    run = lambda *a: CliRunner().invoke(cli, ["proxy", "train", *map(str, a), "--out", str(tmp_path / "o")])
+    def run(*a):
+        return CliRunner().invoke(cli, ["proxy", "train", *map(str, a), "--out", str(tmp_path / "o")])
     _one_line_error(run(cfg, "--set", "train.learning_rate=1"), "unknown config key 'train.learning_rate'")
     _one_line_error(run(cfg, "--set", "phases.0.schedule=cosine:peak=1e-3"), "phases.0.schedule", "steps")
     _one_line_error(run(cfg, "--set", "phases.0.schedule=zigzag:lr=1"), "unknown schedule 'zigzag'")
@@ -40,8 +48,21 @@ def test_bad_input_is_one_line_with_exit_code_2(write_tiny, tmp_path, proxy_cach
     _one_line_error(run(bad), "not valid TOML")
     if not torch.cuda.is_available():
         _one_line_error(run(cfg, "--device", "cuda"), "no CUDA device")
-    r = CliRunner().invoke(cli, ["proxy", "sweep", str(cfg), "--schedule", "cosine:peak=1", "--out", str(tmp_path)])
-    _one_line_error(r, "cosine")
+
+    def sweep(*a):
+        return CliRunner().invoke(cli, ["proxy", "sweep", str(cfg), *map(str, a), "--out", str(tmp_path / "s")])
+
+    _flag_error(sweep("--schedule", "cosine:peak=1"), "--schedule", "cosine")
+    _flag_error(sweep("--schedule", "a/b=cosine:peak=1e-3,steps=30"), "--schedule", "not a valid folder name")
+    _flag_error(sweep("--schedule", "constant:lr=1e-3,steps=30", "--seeds", "1,x"), "--seeds")
+    _flag_error(sweep("--schedule", "constant:lr=1e-3,steps=30", "--phase", "-1"), "--phase")
+    _one_line_error(sweep("--schedule", "constant:lr=1e-3,steps=30", "--phase", "2"), "phase index 2", "2 phase(s)")
+    _one_line_error(sweep("--schedule", "a=constant:lr=1e-3,steps=30", "--schedule", "a=constant:lr=2e-3,steps=30"),
+                    "run name 'a' is used twice")
+    bad_lines = tmp_path / "schedules.txt"
+    bad_lines.write_text("# two schedules\ncos=cosine:peak=1e-3,steps=30\nzigzag:lr=1\n")
+    _flag_error(sweep("--schedules-file", bad_lines), "line 3", "unknown schedule 'zigzag'")
+    assert not (tmp_path / "s").exists()
 
 
 def test_train_writes_curve_metrics_report_and_resumes(write_tiny, tmp_path, proxy_cache):
@@ -76,7 +97,8 @@ def test_train_writes_curve_metrics_report_and_resumes(write_tiny, tmp_path, pro
 
 def test_sweep_runs_schedules_in_a_process_pool(write_tiny, tmp_path, proxy_cache):
     cfg = write_tiny(tmp_path / "c.toml", proxy_cache, n1=20, n2=20)
-    r = CliRunner().invoke(cli, ["proxy", "sweep", str(cfg), "--set", "train.eval_every=5", "--out", str(tmp_path / "s"),
+    r = CliRunner().invoke(cli, ["proxy", "sweep", str(cfg), "--set", "train.eval_every=5",
+                                 "--out", str(tmp_path / "s"),
                                  "--schedule", "cos=cosine:peak=3e-3,steps=20,final=3e-4,warmup=4",
                                  "--schedule", "wsd:peak=3e-3,steps=20,decay=0.3,warmup=4", "--workers", "1"])
     assert r.exit_code == 0, r.output
@@ -86,6 +108,8 @@ def test_sweep_runs_schedules_in_a_process_pool(write_tiny, tmp_path, proxy_cach
     c = read_curve(tmp_path / "s" / "curves.csv", lr_col="1-wsd/lr", loss_col="1-wsd/loss")
     assert c.steps[-1] == 39 and c.lrs[-1] == pytest.approx(3e-3 / 6)  # wsd decays over steps 14..20
     assert (tmp_path / "s" / "runs" / "cos" / "checkpoint.pt").exists()
+    run_m = json.loads((tmp_path / "s" / "runs" / "cos" / "metrics.json").read_text())
+    assert run_m["final_val_loss_code"] == m["final_loss.cos"] and run_m["steps"] == 40
     assert read_curve(tmp_path / "s" / "curves" / "cos.csv").name == "cos"
     assert (tmp_path / "s" / "report.html").exists()
 

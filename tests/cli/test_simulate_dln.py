@@ -89,7 +89,8 @@ def _check_outputs(out, png):
 
 
 def test_modes_cli(tmp_path):
-    res = _run("modes", "--singular-values", "1", "--lr", "0.002", "--seeds", "1", "--width", "2", "--out", str(tmp_path))
+    res = _run("modes", "--singular-values", "1", "--lr", "0.002", "--seeds", "1", "--width", "2",
+               "--out", str(tmp_path))
     assert res.exit_code == 0, res.output
     m = _check_outputs(tmp_path, "modes.png")
     assert m["closed_form_time_to_converge"] == pytest.approx(9.2102, abs=1e-4)
@@ -103,7 +104,8 @@ def test_critical_period_cli(tmp_path):
                "--out", str(tmp_path))
     assert res.exit_code == 0, res.output
     m = _check_outputs(tmp_path, "critical_period.png")
-    assert m["ode_D2_onset0_Ka"] == pytest.approx(9.99, abs=0.01) and m["ode_D2_onset400_Ka"] == pytest.approx(5, abs=0.01)
+    assert m["ode_D2_onset0_Ka"] == pytest.approx(9.99, abs=0.01)
+    assert m["ode_D2_onset400_Ka"] == pytest.approx(5, abs=0.01)
     assert m["sgd_ode_max_abs_diff"] < 0.2
     assert "mc_test_loss_onset0" in m and "mc_test_loss_control" in m
     assert (tmp_path / "matrix_completion.csv").exists()  # tables after the first: NAME.csv

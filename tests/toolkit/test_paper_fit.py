@@ -6,12 +6,11 @@ import pytest
 import torch
 from click.testing import CliRunner
 
+from cltk.analytics.protocols import MPL_25M
 from cltk.cli.main import cli
 from cltk.curves import Curve
 from cltk.laws import LawError, MultiPowerLaw, load_law, paper_fit
 from cltk.schedules import parse
-
-from cltk.analytics.protocols import MPL_25M
 
 FIT, HELDOUT = list(MPL_25M.fit), list(MPL_25M.heldout)
 SPECS = ["cosine:peak=3e-4,steps=4000,final=3e-5,warmup=200",
@@ -78,7 +77,8 @@ def test_bad_procedure_is_rejected(tmp_path):
         MultiPowerLaw(procedure="adam")
     with pytest.raises(LawError, match="fix none"):
         MultiPowerLaw(procedure="paper", beta=0.5).fit(
-            _curves(lambda c: 3 + np.cumsum(c.lrs)[c.steps] ** -0.5, ["cosine:peak=3e-4,steps=4000,final=3e-5,warmup=200"]))
+            _curves(lambda c: 3 + np.cumsum(c.lrs)[c.steps] ** -0.5,
+                    ["cosine:peak=3e-4,steps=4000,final=3e-5,warmup=200"]))
     src = tmp_path / "c.csv"
     src.write_text("step,lr,loss\n" + "".join(f"{s},{3e-4},{3 + 1 / s}\n" for s in range(10, 500, 10)))
     r = CliRunner().invoke(cli, ["fit-scaling", str(src), "--law", "momentum", "--procedure", "paper",
@@ -89,7 +89,7 @@ def test_bad_procedure_is_rejected(tmp_path):
 def test_paper_procedure_reproduces_published_figures(mpl25m, tmp_path):
     """Luo et al. (2025) report held-out PredE 0.00110 / WorstE 0.00409 on these curves; the
     issue's bounds are 10% above them."""
-    args = ["fit-scaling", *MPL_25M.fit_scaling_args(mpl25m), "--procedure", "paper", 
+    args = ["fit-scaling", *MPL_25M.fit_scaling_args(mpl25m), "--procedure", "paper",
             "--intervals", "0", "--out", str(tmp_path)]
     r = CliRunner().invoke(cli, args)
     assert r.exit_code == 0, r.output

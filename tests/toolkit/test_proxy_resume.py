@@ -12,11 +12,9 @@ import sys
 import time
 from pathlib import Path
 
-import pytest
 import torch
 
-from cltk.analytics.proxy.runs import run_train
-from cltk.proxy import CKPT, load_config
+from cltk.proxy import CKPT, load_config, train
 
 ROOT = Path(__file__).resolve().parents[2]
 TIMING = {"tokens_per_s"}  # wall-clock: the one column that may differ
@@ -35,7 +33,7 @@ def _train_cmd(cfg: Path, out: Path) -> list[str]:
 
 def test_sigkill_then_resume_gives_the_same_curve(write_tiny, tmp_path, proxy_cache):
     cfg = write_tiny(tmp_path / "c.toml", proxy_cache, n1=60, n2=60)
-    run_train(load_config(cfg), tmp_path / "ref", report=False)
+    train(load_config(cfg), tmp_path / "ref")
 
     out = tmp_path / "killed"
     proc = subprocess.Popen(_train_cmd(cfg, out), cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
@@ -63,7 +61,7 @@ def _free_port() -> int:
 
 def test_ddp_gloo_world_of_one_matches_a_plain_run(write_tiny, tmp_path, proxy_cache):
     cfg = write_tiny(tmp_path / "c.toml", proxy_cache, n1=10, n2=10)
-    run_train(load_config(cfg), tmp_path / "ref", report=False)
+    train(load_config(cfg), tmp_path / "ref")
     env = {**os.environ, "RANK": "0", "LOCAL_RANK": "0", "WORLD_SIZE": "1", "MASTER_ADDR": "127.0.0.1",
            "MASTER_PORT": str(_free_port())}
     done = subprocess.run(_train_cmd(cfg, tmp_path / "ddp"), cwd=ROOT, env=env, capture_output=True, text=True,

@@ -14,7 +14,6 @@ Fit (both steps automatic, no per-data-set grid):
 """
 from __future__ import annotations
 
-from cltk.errors import InputError
 import json
 import time
 from collections.abc import Callable, Sequence
@@ -24,6 +23,7 @@ from scipy.optimize import least_squares, nnls
 from scipy.stats import qmc
 
 from cltk.curves import Curve
+from cltk.errors import InputError
 from cltk.schedules import Schedule
 
 FORMAT_VERSION = 1

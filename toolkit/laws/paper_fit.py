@@ -65,7 +65,8 @@ def initial_guess(curves: Sequence[Curve], w: np.ndarray, delta: float, n_starts
 
     sw = np.sqrt(w)
     grid = np.array(list(itertools.product(
-        np.linspace(y.min() - 0.2, y.min() + 0.2, 5), np.linspace(np.exp(fit.intercept) - 0.1, np.exp(fit.intercept) + 0.1, 3),
+        np.linspace(y.min() - 0.2, y.min() + 0.2, 5),
+        np.linspace(np.exp(fit.intercept) - 0.1, np.exp(fit.intercept) + 0.1, 3),
         np.linspace(-fit.slope - 0.1, -fit.slope + 0.1, 3), np.linspace(100, 1000, 3))))
     grid = np.maximum(grid, 0.0)
     with np.errstate(all="ignore"):

@@ -7,15 +7,14 @@ address its items by index: ``phases.1.replay=0.05``.
 """
 from __future__ import annotations
 
-from cltk.errors import InputError
 import copy
 import dataclasses
 import json
 import math
+import tomllib
 from pathlib import Path
 
-import tomllib
-
+from cltk.errors import InputError
 from cltk.proxy.data import BUILTIN_DOMAINS
 from cltk.proxy.model import ModelConfig
 from cltk.schedules import ScheduleError, parse

@@ -17,7 +17,6 @@ even at tiny batch sizes. Resuming at a step therefore resumes the data stream e
 """
 from __future__ import annotations
 
-from cltk.errors import InputError
 import ast
 import hashlib
 import json
@@ -31,6 +30,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+
+from cltk.errors import InputError
 
 __all__ = ["BUILTIN_DOMAINS", "DataError", "Domain", "batch_at", "check_domain", "default_cache_dir", "load_domain",
            "row_domains", "strip_docstrings", "val_batches"]

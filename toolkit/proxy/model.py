@@ -46,7 +46,8 @@ class ModelConfig:
         if self.n_head >= 1 and self.d_model % self.n_head:
             errs.append(f"model.d_model={self.d_model} is not divisible by model.n_head={self.n_head}")
         elif self.n_head >= 1 and (self.d_model // self.n_head) % 2:
-            errs.append(f"model.d_model / model.n_head = {self.d_model // self.n_head} must be even (RoPE rotates pairs)")
+            errs.append(f"model.d_model / model.n_head = {self.d_model // self.n_head} must be even "
+                        "(RoPE rotates pairs)")
         if self.mlp_ratio <= 0 or self.init_std <= 0 or self.rope_base <= 1:
             errs.append("model.mlp_ratio and model.init_std must be > 0 and model.rope_base > 1")
         return errs

@@ -29,17 +29,16 @@ import platform
 import random
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 import numpy as np
 import torch
 
+from cltk.files import atomic_write
 from cltk.proxy import data as D
 from cltk.proxy.config import ConfigError, dump_toml, phase_weights
 from cltk.proxy.model import GPT, ModelConfig
-from cltk.files import atomic_write
 from cltk.runtime import resolve_device
 from cltk.schedules import parse
 
@@ -171,7 +170,7 @@ def train(cfg: dict, out_dir: str | Path, *, resume: bool = True, on_step=None) 
         torch.use_deterministic_algorithms(determ)
 
 
-def _train(cfg: dict, out_dir: Path, resume: bool, on_step) -> dict:
+def _train(cfg: dict, out_dir: Path, resume: bool, on_step) -> dict:  # noqa: C901 - the loop stays one function
     rank, world, local_rank = _dist()
     device = resolve_device(cfg["device"], local_rank)
     t, mc = cfg["train"], ModelConfig(**cfg["model"])

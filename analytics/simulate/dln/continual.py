@@ -113,14 +113,38 @@ def run_sequential(*, width: int = 8, singular_values=(2.0, 1.0), similarities=(
         if rank is None:
             metrics[f"forgetting_asymptote_c{key(r.similarity)}"] = r.forgetting_asymptote
             if "forgetting_A" in r and int(r.D) > 1:
-                deep_err.append(abs(r.forgetting_A - r.forgetting_asymptote) / max(1e-12, mean.forgetting_asymptote.max()))
+                deep_err.append(abs(r.forgetting_A - r.forgetting_asymptote)
+                                / max(1e-12, mean.forgetting_asymptote.max()))
     if exact_err:
         metrics["linear_exact_max_rel_err"] = max(exact_err)
     if deep_err:
         metrics["deep_forgetting_max_rel_err"] = max(deep_err)
+    fig = _sequential_figure(s, sims, depths, mean, curves, steps_rec, bounds, phases,
+                             exact_asymptote=rank is None and n_phase >= 2, same_teacher=same_teacher)
+    frame = pd.DataFrame({"step": steps_rec, "lr": lr})
+    frame["loss"] = curves[f"loss_A_D{depths[-1]}_c{key(sims[0])}"]
+    for name, v in curves.items():
+        frame[name] = v
+    regime = "full-rank whitened inputs" if rank is None else f"inputs in rank-{rank} subspaces"
+    return dln_result("sequential", "Deep linear network: sequential tasks and forgetting",
+                      f"Tasks {phases} ({regime}{', shared teacher' if same_teacher else ''}); similarity c "
+                      "rotates every singular vector (and input subspace) of B away from A by arccos(c). "
+                      "Forgetting = rise of A's loss while training B; transfer = fall of B's loss while "
+                      "training A. Exact: D = 1 trajectories (alternating projections, Evron et al. 2022) and "
+                      "the full-rank asymptote 1/2 |T_B - T_A|^2 = 1/2 (|s_A|^2 + |s_B|^2 - 2 c^2 s_A . s_B).",
+                      {"width": n, "singular_values": s.tolist(), "similarities": sims.tolist(), "depths": list(depths),
+                       "seeds": seeds, "steps_per_phase": steps, "lr": lr, "init_scale": scale, "input_rank": rank,
+                       "same_teacher": same_teacher, "phases": phases},
+                      metrics, {"sequential": table, "sequential_mean": mean}, frame,
+                      [("sequential", fig, "Forgetting and loss curves: exact (lines) vs simulation (markers)")],
+                      started=started, device=dev)
+
+
+def _sequential_figure(s, sims, depths, mean, curves, steps_rec, bounds, phases, exact_asymptote, same_teacher):
+    """Forgetting vs similarity (with the full-rank asymptote where it holds) and task A's loss curves."""
     fig, (ax, ax2) = plt.subplots(1, 2, figsize=(11, 4))
     cs = np.linspace(0, 1, 101)
-    if rank is None and n_phase >= 2:
+    if exact_asymptote:
         sa, sb = s, s
         asym = 0.5 * (np.sum(sa**2) + np.sum(sb**2) - 2 * cs**2 * np.sum(sa * sb)) if not same_teacher else 0 * cs
         ax.plot(cs, asym, "k-", label="exact asymptote (any depth, full-rank inputs)")
@@ -130,7 +154,8 @@ def run_sequential(*, width: int = 8, singular_values=(2.0, 1.0), similarities=(
             ax.plot(sub.similarity, sub.forgetting_A, mk, label=f"sim D={depth}")
         if depth == 1 and "forgetting_exact" in sub:
             ax.plot(sub.similarity, sub.forgetting_exact, "-", lw=1, alpha=0.6, label="exact D=1 (end of B)")
-    ax.set(xlabel="teacher similarity c", ylabel="forgetting of A (loss rise during B)", title="forgetting vs similarity")
+    ax.set(xlabel="teacher similarity c", ylabel="forgetting of A (loss rise during B)",
+           title="forgetting vs similarity")
     ax.legend(fontsize=7)
     pick = slice(None, None, max(1, len(steps_rec) // 50))
     for c in sims[sorted({0, len(sims) // 2, len(sims) - 1})]:
@@ -143,23 +168,7 @@ def run_sequential(*, width: int = 8, singular_values=(2.0, 1.0), similarities=(
         ax2.axvline(b, color="grey", lw=0.5)
     ax2.set(xlabel="step", ylabel="loss on task A", title=f"phases {phases}: exact D=1 (lines)")
     ax2.legend(fontsize=6)
-    frame = pd.DataFrame({"step": steps_rec, "lr": lr})
-    frame["loss"] = curves[f"loss_A_D{depths[-1]}_c{key(sims[0])}"]
-    for name, v in curves.items():
-        frame[name] = v
-    regime = "full-rank whitened inputs" if rank is None else f"inputs in rank-{rank} subspaces"
-    return dln_result("sequential", "Deep linear network: sequential tasks and forgetting",
-                  f"Tasks {phases} ({regime}{', shared teacher' if same_teacher else ''}); similarity c "
-                  "rotates every singular vector (and input subspace) of B away from A by arccos(c). "
-                  "Forgetting = rise of A's loss while training B; transfer = fall of B's loss while "
-                  "training A. Exact: D = 1 trajectories (alternating projections, Evron et al. 2022) and "
-                  "the full-rank asymptote 1/2 |T_B - T_A|^2 = 1/2 (|s_A|^2 + |s_B|^2 - 2 c^2 s_A . s_B).",
-                  {"width": n, "singular_values": s.tolist(), "similarities": sims.tolist(), "depths": list(depths),
-                   "seeds": seeds, "steps_per_phase": steps, "lr": lr, "init_scale": scale, "input_rank": rank,
-                   "same_teacher": same_teacher, "phases": phases},
-                  metrics, {"sequential": table, "sequential_mean": mean}, frame,
-                  [("sequential", fig, "Forgetting and loss curves: exact (lines) vs simulation (markers)")],
-                  started=started, device=dev)
+    return fig
 
 
 def _basis(q, i, n):
@@ -264,12 +273,12 @@ def run_critical_period(*, depths=(1, 2, 3, 4), onsets=(0, 25, 50, 100, 200, 400
         else:
             tables["matrix_completion_curves"] = pd.DataFrame({"step": mc_curves[0], **mc_curves[1]})
     return dln_result("critical-period", "Deep linear network: critical learning periods",
-                  "Two depth-D pathways share one mode of strength S; pathway b is deprived (no learning"
-                  + (", output removed" if remove_output else "") + f") for {length} steps from the onset. "
-                  "Early deficits let pathway a win the whole mode for D >= 2; late ones leave (S/2, S/2) "
-                  "(Kleinman, Achille, Soatto 2024). SGD: two-pathway networks (balanced init, Gaussian "
-                  "inputs) trained by minibatch SGD with lr = dt.",
-                  config, metrics, tables, frame, figs, started=started, device=dev)
+                      "Two depth-D pathways share one mode of strength S; pathway b is deprived (no learning"
+                      + (", output removed" if remove_output else "") + f") for {length} steps from the onset. "
+                      "Early deficits let pathway a win the whole mode for D >= 2; late ones leave (S/2, S/2) "
+                      "(Kleinman, Achille, Soatto 2024). SGD: two-pathway networks (balanced init, Gaussian "
+                      "inputs) trained by minibatch SGD with lr = dt.",
+                      config, metrics, tables, frame, figs, started=started, device=dev)
 
 
 def _matrix_completion(n, rank, depth, steps, deficit_length, onsets, seeds, seed, dev, dt):

@@ -109,7 +109,8 @@ def run_modes(*, singular_values=(3.0, 2.0, 1.0), init_scale: float = 1e-4, lr: 
         for a, si in enumerate(s):
             line, = ax.plot(t, th[:, a], lw=1.5, label=f"theory s={si:g}")
             ax.plot(t[pick], u[0, a, pick], "o", ms=4, color=line.get_color(), label="sim balanced" if a == 0 else None)
-            ax.plot(t[pick], u[seeds, a, pick], "x", ms=4, color=line.get_color(), label="sim small" if a == 0 else None)
+            ax.plot(t[pick], u[seeds, a, pick], "x", ms=4, color=line.get_color(),
+                    label="sim small" if a == 0 else None)
         ax.set(xlabel="t = step x lr", ylabel="mode strength u(t)", title=f"D = {depth} (N_l = {depth + 1})")
         ax.legend(fontsize=7)
     step0 = curves[next(iter(curves))][0]
@@ -118,15 +119,16 @@ def run_modes(*, singular_values=(3.0, 2.0, 1.0), init_scale: float = 1e-4, lr: 
         if len(st) == len(step0):
             frame[name] = v
     return dln_result("modes", "Deep linear network: mode dynamics vs. closed form",
-                  "Mode strengths u_a(t) = u_a^T W_D...W_1 v_a of full-batch-trained deep linear networks "
-                  "(markers) against the closed form of Saxe et al. (2014) (D = 2) and their depth-D mode ODE (lines). "
-                  "Balanced inits start every mode at u0 and follow the theory exactly up to the O(lr) "
-                  "discretisation error; small random inits follow it after a seed-dependent delay.",
-                  {"singular_values": s.tolist(), "u0": u0, "lr": lr, "depths": list(depths), "width": n,
-                   "seeds": seeds, "optimizer": "gd" if batch is None else f"sgd(batch={batch})"},
-                  metrics, {"modes": pd.DataFrame(rows)}, frame,
-                  [("modes", fig, "Mode trajectories: theory (lines) vs simulation (o balanced, x small init)")],
-                  started=started, device=dev)
+                      "Mode strengths u_a(t) = u_a^T W_D...W_1 v_a of full-batch-trained deep linear networks "
+                      "(markers) against the closed form of Saxe et al. (2014) (D = 2) and their depth-D mode ODE "
+                      "(lines). "
+                      "Balanced inits start every mode at u0 and follow the theory exactly up to the O(lr) "
+                      "discretisation error; small random inits follow it after a seed-dependent delay.",
+                      {"singular_values": s.tolist(), "u0": u0, "lr": lr, "depths": list(depths), "width": n,
+                       "seeds": seeds, "optimizer": "gd" if batch is None else f"sgd(batch={batch})"},
+                      metrics, {"modes": pd.DataFrame(rows)}, frame,
+                      [("modes", fig, "Mode trajectories: theory (lines) vs simulation (o balanced, x small init)")],
+                      started=started, device=dev)
 
 
 def _depth_reference(seed, dev, dt, lr):
@@ -242,14 +244,16 @@ def run_depth(*, depths=(2, 4, 9, 19, 29, 49), inits=("orthogonal", "gaussian"),
             t_mid = sub.time_steps.iloc[len(sub) // 2]
             metrics[f"time_ratio_{kind}_deep_half"] = (cap if censored else t_last) / t_mid
         # max / min over all depths: the acceptance measure of flatness (inf when some depth never gets there)
-        metrics[f"time_spread_{kind}"] = float(np.where(sub.reached, sub.time_steps, np.inf).max() / sub.time_steps.min())
+        metrics[f"time_spread_{kind}"] = float(np.where(sub.reached, sub.time_steps, np.inf).max()
+                                               / sub.time_steps.min())
     fig, (ax, ax2) = plt.subplots(1, 2, figsize=(11, 4))
     for kind, mk in zip(inits, "os^v"):
         sub = table[table.init == kind].sort_values("D")
         y = np.where(sub.reached, sub.time_steps, cap)
         ax.plot(sub.N_l, y, mk, ms=7, label=f"sim {kind}" + (" (cap = not reached)" if not sub.reached.all() else ""))
     ax.set(xscale="log", yscale="log", xlabel="N_l = D + 1 layers",
-           ylabel=f"GD steps to {threshold:g} x learnable loss", title="digits: learning time vs depth (best lr per depth)")
+           ylabel=f"GD steps to {threshold:g} x learnable loss",
+           title="digits: learning time vs depth (best lr per depth)")
     ax.set_xticks(np.asarray(depths) + 1, [str(d + 1) for d in depths])
     ax.minorticks_off()
     ax.legend(fontsize=7)
@@ -263,18 +267,18 @@ def run_depth(*, depths=(2, 4, 9, 19, 29, 49), inits=("orthogonal", "gaussian"),
     for name, v in curves.items():
         frame[name] = v
     return dln_result("depth", "Deep linear network: learning time vs depth",
-                  "Reference times of the depth-D mode ODE (Saxe et al. 2014; DESIGN.md 3.45, 15.5, "
-                  "30.9) by quadrature, ODE integration and simulation; then, by the protocol of Saxe et al. "
-                  "2014 (Fig. 6A) on sklearn's 8x8 digits standing in for MNIST, random orthogonal vs scaled "
-                  "Gaussian (variance 1/fan_in) inits: GD steps until the excess training loss falls below "
-                  "threshold x the learnable loss, learning rate optimised per depth (lr = c / (D lambda_max)), "
-                  "median over seeds. Runs that never reach it are drawn at the cap.",
-                  {"depths": list(depths), "inits": list(inits), "width": n, "data": "sklearn digits (8x8)",
-                   "lr_grid": grid.tolist(), "seeds": seeds, "cap_steps": cap, "threshold": threshold,
-                   "reference_lr": lr},
-                  metrics, {"depth_times": table, "reference_times": ref}, frame,
-                  [("depth", fig, "Learning time vs depth: simulation (markers) and theory (lines)")],
-                  started=started, device=dev)
+                      "Reference times of the depth-D mode ODE (Saxe et al. 2014; design notes 3.45, 15.5, "
+                      "30.9) by quadrature, ODE integration and simulation; then, by the protocol of Saxe et al. "
+                      "2014 (Fig. 6A) on sklearn's 8x8 digits standing in for MNIST, random orthogonal vs scaled "
+                      "Gaussian (variance 1/fan_in) inits: GD steps until the excess training loss falls below "
+                      "threshold x the learnable loss, learning rate optimised per depth (lr = c / (D lambda_max)), "
+                      "median over seeds. Runs that never reach it are drawn at the cap.",
+                      {"depths": list(depths), "inits": list(inits), "width": n, "data": "sklearn digits (8x8)",
+                       "lr_grid": grid.tolist(), "seeds": seeds, "cap_steps": cap, "threshold": threshold,
+                       "reference_lr": lr},
+                      metrics, {"depth_times": table, "reference_times": ref}, frame,
+                      [("depth", fig, "Learning time vs depth: simulation (markers) and theory (lines)")],
+                      started=started, device=dev)
 
 
 def run_rich_lazy(*, depth: int = 2, width: int = 32, singular_values=(2.0, 1.5, 1.0, 0.5),
@@ -359,15 +363,15 @@ def run_rich_lazy(*, depth: int = 2, width: int = 32, singular_values=(2.0, 1.5,
         idx = [i for i, (gg, r, _) in enumerate(members) if gg == g and r == max(ranks)]
         frame[f"loss_g{key(g)}"] = tr.loss[idx].mean(0)
     return dln_result("rich-lazy", "Deep linear network: rich vs lazy learning",
-                  "Relative weight change and hidden-representation change after training, vs the init "
-                  "scale g (Gaussian, variance g^2/fan_in) and the init rank (rank-r inits with the same "
-                  "Frobenius norm). Lines: the lazy limit (linearised network trained to convergence, exact "
-                  "min-norm Sylvester solution, D = 2) and the rich limit (vanishing balanced init).",
-                  {"depth": depth, "width": hidden, "io": n_io, "singular_values": s.tolist(),
-                   "scales": scales.tolist(), "ranks": list(ranks), "seeds": seeds, "steps": steps, "lr0": lr0},
-                  metrics, {"rich_lazy": table, "rich_lazy_mean": mean}, frame,
-                  [("rich_lazy", fig, "Rich vs lazy: simulation (markers) and the two limits (lines)")],
-                  started=started, device=dev)
+                      "Relative weight change and hidden-representation change after training, vs the init "
+                      "scale g (Gaussian, variance g^2/fan_in) and the init rank (rank-r inits with the same "
+                      "Frobenius norm). Lines: the lazy limit (linearised network trained to convergence, exact "
+                      "min-norm Sylvester solution, D = 2) and the rich limit (vanishing balanced init).",
+                      {"depth": depth, "width": hidden, "io": n_io, "singular_values": s.tolist(),
+                       "scales": scales.tolist(), "ranks": list(ranks), "seeds": seeds, "steps": steps, "lr0": lr0},
+                      metrics, {"rich_lazy": table, "rich_lazy_mean": mean}, frame,
+                      [("rich_lazy", fig, "Rich vs lazy: simulation (markers) and the two limits (lines)")],
+                      started=started, device=dev)
 
 
 def demo_section(out_dir: Path) -> dict:

@@ -58,9 +58,9 @@ def test_sgd_two_pathways_agree_with_ode():
 
 def test_orthogonal_flat_gaussian_grows_fast_sizes():
     # Saxe et al. 2014 Fig. 6A protocol on sklearn digits (run_depth), CI size: orthogonal flat, Gaussian growing
-    from cltk.analytics.simulate.dln.experiments import Options, run_depth
+    from cltk.analytics.simulate.dln.experiments import run_depth
 
-    res = run_depth(Options(depths=(2, 19), seeds=1, steps=500, lr_grid=(1.0, 1.5), threshold=0.2))
+    res = run_depth(depths=(2, 19), seeds=1, steps=500, lr_grid=(1.0, 1.5), threshold=0.2)
     m = res.metrics
     assert m["time_spread_orthogonal"] <= 1.5
     assert m["time_gaussian_D19"] is None or m["time_gaussian_D19"] > 3 * m["time_gaussian_D2"]

@@ -1,4 +1,5 @@
-"""Deep linear networks: closed forms and ODEs against the reference numbers of DESIGN.md section 5."""
+"""Deep linear networks: closed forms and ODEs against the reference numbers of the design notes
+(Saxe et al. 2014; ../shared/DESIGN.md, section 5)."""
 import numpy as np
 import pytest
 

@@ -1,5 +1,4 @@
 """NQM (Zhang et al. 2019): exact recursion vs Monte Carlo, steady state, CLI."""
-import json
 
 import numpy as np
 import pytest
@@ -8,15 +7,6 @@ from click.testing import CliRunner
 from cltk.cli.main import cli
 from cltk.models import nqm
 from cltk.schedules import parse
-
-GENERATOR = "<meta name='generator' content='cltk write_result'>"
-
-
-def assert_bad_flag(r, needle):
-    """Exit code 2 and one error line: click's 'Error: ...' or the CLI's 'error: ...'."""
-    assert r.exit_code == 2, r.output
-    errors = [ln for ln in r.output.splitlines() if ln.lower().startswith("error:")]
-    assert len(errors) == 1 and needle in errors[0] and "Traceback" not in r.output, r.output
 
 
 def _lrs(n=200):
@@ -72,14 +62,13 @@ def test_bad_inputs():
         nqm.expected_loss([1.0], [0.1], [[-0.1, 0.2]])
 
 
-def test_cli_nqm(tmp_path):
+def test_cli_nqm(tmp_path, written):
     out = tmp_path / "o"
     r = CliRunner().invoke(cli, ["simulate", "nqm", "--schedule", "cosine:peak=0.5,steps=100",
                                  "--schedule", "constant:lr=0.5", "--steps", "100", "--dim", "8",
                                  "--seeds", "3000", "--every", "10", "--out", str(out)])
     assert r.exit_code == 0, r.output
-    assert GENERATOR in (out / "report.html").read_text()  # written by write_result
-    m = json.loads((out / "metrics.json").read_text())
+    m = written(out)
     assert m["steady_state_theory"] == pytest.approx(0.016667, abs=5e-7)
     assert m["steady_state_recursion"] == pytest.approx(1 / 60, rel=1e-9)
     assert abs(m["steady_state_mc"] - 1 / 60) < 5 * m["steady_state_mc_sem"] + 2e-4
@@ -100,6 +89,6 @@ def test_cli_nqm(tmp_path):
     (["--h-max", "nan"], "--h-max"),
     (["--steps", "1"], "--steps"),
 ])
-def test_cli_nqm_bad_options(tmp_path, args, needle):
+def test_cli_nqm_bad_options(tmp_path, args, needle, bad_flag):
     r = CliRunner().invoke(cli, ["simulate", "nqm", "--seeds", "0", "--out", str(tmp_path / "o")] + args)
-    assert_bad_flag(r, needle)
+    bad_flag(r, needle)

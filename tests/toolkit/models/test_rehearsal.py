@@ -1,5 +1,4 @@
 """Power-law rehearsal environments, continual-learning metrics, learners, CLI."""
-import json
 
 import numpy as np
 import pytest
@@ -77,13 +76,13 @@ def test_mlp_learner_learns_digits():
     np.testing.assert_array_equal(perf[0], perf[1])  # same sequence, same init: identical runs
 
 
-def test_cli_rehearsal(tmp_path):
+def test_cli_rehearsal(tmp_path, written):
     out = tmp_path / "o"
     r = CliRunner().invoke(cli, ["simulate", "rehearsal", "--learner", "linear", "--learner", "deep",
                                  "--tasks", "3", "--blocks", "12", "--block-steps", "4", "--seeds", "3",
                                  "--out", str(out)])
     assert r.exit_code == 0, r.output
-    m = json.loads((out / "metrics.json").read_text())
+    m = written(out)
     for key in ("linear_power_final_acc", "linear_power_final_acc_ci95", "deep_uniform_stability_gap",
                 "linear_power_minus_uniform_forgetting", "linear_best_final_acc", "rehearsal_blocks_per_seed"):
         assert key in m
@@ -92,20 +91,26 @@ def test_cli_rehearsal(tmp_path):
         assert (out / f).exists()
 
 
+def test_cli_learner_choices_are_the_jobs():
+    from cltk.analytics.simulate.rehearsal import LEARNERS
+    from cltk.cli.simulate.rehearsal import LEARNERS as CLI_LEARNERS
+
+    assert CLI_LEARNERS == LEARNERS
+
+
 @pytest.mark.parametrize("args, needle", [
     (["--learner", "cnn"], "--learner"),
     (["--budget", "1.5"], "--budget"),
     (["--seeds", "1"], "--seeds"),
-    (["--eval-every", "3"], "--eval-every"),
+    (["--eval-every", "3"], "must divide the steps per block"),
     (["--tasks", "1"], "--tasks"),
-    (["--rank", "99"], "--rank"),
+    (["--blocks", "2"], "at least one block per task"),
+    (["--rank", "99"], "exceeds the input dimension"),
     (["--schedule", "constant:lr=0.1", "--schedule", "constant:lr=0.2"], "--schedule"),
     (["--schedule", "constant:lr=50"], "diverge"),
+    (["--exponent", "inf"], "--exponent"),
 ])
-def test_cli_rehearsal_bad_options(tmp_path, args, needle):
+def test_cli_rehearsal_bad_options(tmp_path, args, needle, bad_flag):
     base = ["simulate", "rehearsal", "--learner", "linear", "--tasks", "3", "--blocks", "6", "--block-steps", "4",
             "--seeds", "2", "--out", str(tmp_path / "o")]
-    r = CliRunner().invoke(cli, base + args)
-    assert r.exit_code == 2, r.output
-    lines = [ln for ln in r.output.strip().splitlines() if ln]
-    assert len(lines) == 1 and lines[0].startswith("error:") and needle in lines[0], r.output
+    bad_flag(CliRunner().invoke(cli, base + args), needle)

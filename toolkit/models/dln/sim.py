@@ -187,8 +187,8 @@ def train(weights: list[torch.Tensor], task: Task, *, lr, steps: int, batch_size
         torch.set_num_threads(threads)
 
 
-def _train(weights, task, *, lr, steps, batch_size, seed, record_every, eval_tasks, modes, deficit, start_step,
-           weights0, record):
+def _train(weights, task, *, lr, steps, batch_size, seed, record_every,  # noqa: C901 - one readable loop
+           eval_tasks, modes, deficit, start_step, weights0, record):
     e, p = weights[0].shape[:2]
     dev, dt = weights[0].device, weights[0].dtype
     depth = len(weights)

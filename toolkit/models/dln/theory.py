@@ -26,7 +26,8 @@ __all__ = [
 
 
 def two_layer_trajectory(t, s, u0, tau: float = 1.0):
-    """Balanced 2-layer (D = 2) mode strength u(t) (Saxe et al. 2014, exact sigmoidal solution of tau du/dt = 2u(s - u)).
+    """Balanced 2-layer (D = 2) mode strength u(t) (Saxe et al. 2014, exact sigmoidal solution of
+    tau du/dt = 2u(s - u)).
 
     u(t) = s e^{2st/tau} / (e^{2st/tau} - 1 + s/u0); written with e^{-2st/tau} so large t does not
     overflow. Also valid for u0 > s (unlearning toward a smaller target, used for task switches).
@@ -149,7 +150,8 @@ def linear_sequential_exact(w0: np.ndarray, teachers, bases, steps: list[int], l
     so its loss is 1/2 |(W - T_k) P|^2 and GD with step lr gives
     W(t) = W_start - (1 - (1 - lr)^t) (W_start - T_k) P: each phase converges to the projection of
     the previous solution onto the task's solution set (the alternating projections of Evron et al.
-    2022, "How catastrophic can catastrophic forgetting be in linear regression?", the projection map of one task, and the
+    2022, "How catastrophic can catastrophic forgetting be in linear regression?", the projection map of one
+    task, and the
     teacher-student setting of Lee et al. 2021). ``record`` holds global step indices; returns the
     losses 1/2 |(W - T_j) P_j|^2 of every eval task, shape (len(eval_teachers), len(record))."""
     w = np.asarray(w0, float)

@@ -16,8 +16,8 @@ import dataclasses
 import numpy as np
 import torch
 
-from cltk.runtime import torch_threads
 from cltk.models.rehearsal import Environment, task_per_step
+from cltk.runtime import torch_threads
 
 __all__ = ["DigitTasks", "load_digit_tasks", "run_mlp"]
 
@@ -49,7 +49,8 @@ def load_digit_tasks(n_tasks: int, seeds: int = 5, test_per_task: int = 300, see
         perms[n, 0] = np.arange(64)
         for k in range(1, n_tasks):
             perms[n, k] = rng.permutation(64)
-    f = lambda a: torch.as_tensor(a / 16.0, dtype=torch.float32)
+    def f(a):
+        return torch.as_tensor(a / 16.0, dtype=torch.float32)
     return DigitTasks(f(X[tr]), torch.as_tensor(y[tr]), f(X[te]), torch.as_tensor(y[te]), torch.as_tensor(perms))
 
 
