@@ -13,11 +13,7 @@ early-stopped AdamW fit near its initial beta = gamma = 0.5, not from the optimu
 ``procedure="paper"`` reruns that published procedure (:mod:`cltk.laws.paper_fit`, with the
 authors' LD sum from step 1 and every point weighted alike) to reproduce the paper's figures.
 
-Evaluation is O(points x log(steps)) instead of O(points x steps). For each logged step t the sum
-over k is split into bins of distance t - k: width 1 (exact terms) for the last ``exact`` steps, then
-widths growing geometrically by ``rel_width`` of the distance. Sums of dLR and |dLR|-weighted
-positions per bin come from prefix sums, and each bin is evaluated at its weighted centre (a
-midpoint rule whose error is checked against the exact O(points x steps) sum in the tests).
+The sum over past LR changes is evaluated by distance bins (:mod:`cltk.laws.drops`).
 """
 from __future__ import annotations
 
@@ -29,6 +25,7 @@ from scipy.optimize import OptimizeResult
 from cltk.curves import Curve, warmup_end
 from cltk.laws import paper_fit
 from cltk.laws.base import LawError, LossLaw, huber
+from cltk.laws.drops import drop_bins
 
 #: "converged": the robust default fit of cltk.laws.base; "paper": the early-stopped procedure of
 #: the paper's released code (cltk.laws.paper_fit), which reproduces its reported figures
@@ -52,51 +49,13 @@ class MultiPowerLaw(LossLaw):
         self.exact, self.rel_width = int(exact), float(rel_width)
         self.beta_min = beta_min
 
-    def _edges(self, max_dist: int) -> np.ndarray:
-        """Bin edges in distance t - k: 0, 1, ..., exact, then geometric growth."""
-        edges = list(range(self.exact + 1))
-        while edges[-1] <= max_dist:
-            edges.append(edges[-1] + max(1, int(self.rel_width * edges[-1])))
-        return np.asarray(edges, dtype=np.int64)
-
     def _prepare(self, curve: Curve, steps: np.ndarray):
-        eta = curve.lrs
-        steps = np.asarray(steps, dtype=np.int64)
-        S1 = np.cumsum(eta)
-        Z = S1[steps]
-        d = np.zeros_like(eta)
         # the released code of the paper also sums the warmup's LR increases (negative terms)
-        w = 0 if self.procedure == "paper" else warmup_end(eta)
-        d[w + 1:] = eta[w:-1] - eta[w + 1:]
-        if not np.any(np.abs(d) > 1e-12 * max(eta.max(), 1e-30)):
-            return Z, None
-        a = np.abs(d)
-        S1prev = np.concatenate([[0.0], S1[:-1]])  # S1(k-1)
-        ell = np.log(np.maximum(eta, 1e-8 * eta.max()))
-
-        def prefix(v):
-            return np.concatenate([[0.0], np.cumsum(v)])
-
-        cd, ca, caP, caL = prefix(d), prefix(a), prefix(a * S1prev), prefix(a * ell)
-        edges = self._edges(int(steps.max()))
-        # bin m of point j holds k in [t_j - edges[m+1] + 1, t_j - edges[m]]
-        hi = steps[:, None] - edges[None, :-1]
-        lo = steps[:, None] - edges[None, 1:] + 1
-        hi_c, lo_c = np.clip(hi, -1, None) + 1, np.clip(lo, 0, None)
-        lo_c = np.minimum(lo_c, hi_c)
-        D = cd[hi_c] - cd[lo_c]
-        A = ca[hi_c] - ca[lo_c]
-        live = A > 0
-        P = (caP[hi_c] - caP[lo_c]) / np.where(live, A, 1.0)
-        L = (caL[hi_c] - caL[lo_c]) / np.where(live, A, 1.0)
-        # width-1 bins hold a single step: take S1(k-1) and log eta_k directly, since a prefix-sum
-        # difference divided by a tiny |dLR| loses the precision that small LRs amplify
-        k_ex = np.clip(hi[:, : self.exact], 0, None)
-        P[:, : self.exact], L[:, : self.exact] = S1prev[k_ex], ell[k_ex]
-        keep = np.flatnonzero(live.any(axis=0))
-        live, D, P, L = live[:, keep], D[:, keep], P[:, keep], L[:, keep]
-        X = np.where(live, np.maximum(Z[:, None] - P, 0.0), 0.0)
-        return Z, (X, D, np.where(live, L, 0.0))
+        start = 0 if self.procedure == "paper" else warmup_end(curve.lrs)
+        bins = drop_bins(curve.lrs, steps, start, self.exact, self.rel_width)
+        if bins is None:
+            return np.cumsum(curve.lrs)[np.asarray(steps, dtype=np.int64)], None
+        return bins.Z, (bins.X, bins.D, bins.log_eta)
 
     def _features(self, nl, prep, jac):
         alpha, C, beta, gamma = nl
@@ -172,7 +131,8 @@ class MultiPowerLaw(LossLaw):
         with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
             p, cost, steps = paper_fit.adamw_fit(value_and_grad, p0, fast=[0, 1, 2, 4], slow=[3, 5, 6])
         p = np.maximum(p, 1e-300)  # parameters are stored in log coordinates
-        return OptimizeResult(x=np.log(p), cost=float(cost), nfev=steps, message="AdamW early-stopped (paper procedure)")
+        return OptimizeResult(x=np.log(p), cost=float(cost), nfev=steps,
+                              message="AdamW early-stopped (paper procedure)")
 
     def torch_loss(self, lrs, steps, decay_start: int):
         """Differentiable Eq. (4) of Luo et al. (2025) at ``steps`` for a per-step LR tensor, summed
