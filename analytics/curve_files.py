@@ -209,19 +209,40 @@ def read_curve(path, *, name: str | None = None, step_col: str | None = None, lr
     return Curve(name or _default_name(path), steps, loss, lrs, meta)
 
 
+#: file extensions a curve name leaves out; anything else after a dot is part of the name
+# (users name runs "wsd_linear_0.2.csv" or "lr3e-3.run1.csv")
+LOG_SUFFIXES = (".csv", ".tsv", ".txt", ".jsonl", ".json", ".ndjson", ".log")
+
+
 def _default_name(path: Path) -> str:
+    """The whole file name without its log extension (a TensorBoard event file: its folder's)."""
     if path.is_dir():
         return path.name
-    return path.parent.name if "tfevents" in path.name else path.name.split(".")[0]
+    if "tfevents" in path.name:
+        return path.parent.name
+    name = path.name
+    if name.lower().endswith(".gz"):
+        name = name[:-3]
+    for suffix in LOG_SUFFIXES:
+        if name.lower().endswith(suffix) and len(name) > len(suffix):
+            return name[: -len(suffix)]
+    return name
 
 
 def read_curves(paths, **kw) -> list[Curve]:
     """Read several curves; names are made unique by adding the parent folder where they clash."""
-    curves = [read_curve(p, **kw) for p in paths]
+    return unique_names([read_curve(p, **kw) for p in paths])
+
+
+def unique_names(curves: list[Curve]) -> list[Curve]:
+    """Curves whose names clash (``version_0/metrics.csv``, ``version_1/metrics.csv``) are renamed
+    ``<parent folder>/<name>`` after their source file; names that still clash are left for the
+    caller to report."""
     names = [c.name for c in curves]
-    for c, p in zip(curves, paths):
-        if names.count(c.name) > 1:
-            c.name = f"{Path(p).parent.name}/{c.name}"
+    for c in curves:
+        src = c.meta.get("source")
+        if names.count(c.name) > 1 and src:
+            c.name = f"{Path(src).parent.name}/{c.name}"
     return curves
 
 

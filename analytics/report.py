@@ -21,7 +21,8 @@ GENERATOR = "cltk write_result"
 _CSS = """body{font-family:system-ui,sans-serif;max-width:1100px;margin:2em auto;padding:0 1em;color:#222}
 table{border-collapse:collapse;margin:1em 0;font-size:14px}td,th{border:1px solid #ccc;padding:3px 8px;
 text-align:right}th{background:#f3f3f3}td:first-child,th:first-child{text-align:left}img{max-width:100%}
-code,pre{background:#f6f6f6;padding:2px 4px}h1{font-size:1.6em}h2{font-size:1.25em;margin-top:1.6em}"""
+code,pre{background:#f6f6f6;padding:2px 4px}pre{white-space:pre-wrap;overflow-wrap:anywhere}
+h1{font-size:1.6em}h2{font-size:1.25em;margin-top:1.6em}"""
 
 
 def _fmt(v) -> str:

@@ -44,8 +44,9 @@ def _schedules(specs: tuple[str, ...], files: list[str]) -> dict[str, object]:
 @click.argument("fit_files", nargs=-1, required=True, metavar="FIT_FILE...")
 @click.option("--predict", "predict_files", multiple=True, metavar="FILE...",
               help="Held-out curve files to predict (several may follow one --predict).")
-@click.option("--law", type=click.Choice(list(LAWS)), default=DEFAULT_LAW, show_default=True,
-              help="Loss-curve law to fit.")
+@click.option("--law", type=click.Choice(list(LAWS)), default=None,
+              help=f"Loss-curve law to fit [default: {DEFAULT_LAW}; multipower with --procedure paper, the one "
+                   "law that offers it].")
 @click.option("--procedure", type=click.Choice(sorted({p for law in LAWS.values() for p in law.procedures})),
               default="converged", show_default=True,
               help="Fitting procedure: 'converged' (robust least squares to the optimum) or 'paper' "
@@ -71,6 +72,9 @@ def fit_scaling(fit_files, predict_files, law, procedure, warmup_steps, schedule
 
     Files: CSV, JSONL, W&B exports or TensorBoard event files/directories with step, lr and loss.
     """
+    if law is None:
+        law = next((n for n, cls in LAWS.items() if procedure in cls.procedures), DEFAULT_LAW) \
+            if procedure != "converged" else DEFAULT_LAW
     inputs = list(fit_files) + list(predict_files)
     overlap = set(fit_files) & set(predict_files)
     if overlap:
@@ -78,7 +82,7 @@ def fit_scaling(fit_files, predict_files, law, procedure, warmup_steps, schedule
     scheds = _schedules(schedules, inputs)
     from rich.console import Console
 
-    from cltk.analytics.curve_files import read_curve
+    from cltk.analytics.curve_files import read_curve, unique_names
     from cltk.analytics.fit_scaling.job import run_fit_scaling
     from cltk.analytics.result import write_result
 
@@ -88,7 +92,8 @@ def fit_scaling(fit_files, predict_files, law, procedure, warmup_steps, schedule
         return read_curve(p, step_col=step_col, lr_col=lr_col, loss_col=loss_col, warmup_steps=warmup_steps,
                           schedule=scheds.get(p))
 
-    fit, held = [read(p) for p in fit_files], [read(p) for p in predict_files]
+    curves = unique_names([read(p) for p in inputs])
+    fit, held = curves[: len(fit_files)], curves[len(fit_files):]
     with console.status(f"fitting the {law} law on {len(fit)} curve(s)") as status:
         result = run_fit_scaling(fit, held, law=law, procedure=procedure, n_boot=n_boot, level=level,
                                  progress=lambda msg: status.update(f"{law}: {msg}"))
@@ -118,4 +123,6 @@ def _print(metrics: dict, out_dir: Path) -> None:
         if iv:
             console.print(f"held-out inside the interval: final loss {h['interval_final_coverage']:.0%}, "
                           f"curve points {h['interval_band_coverage']:.0%}")
+    for note in metrics.get("notes", []):
+        console.print(f"note: {note}", highlight=False)
     console.print(f"wrote {out_dir / 'report.html'}")

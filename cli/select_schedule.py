@@ -45,4 +45,6 @@ def select_schedule(law_file, steps, peak_lr, family, warmup, objective, checkpo
     click.echo(f"predicted final loss {m['chosen_final_loss']:.4f}{iv}   "
                f"cosine to 10%: {m['baseline_cosine_to_10pct_final_loss']:.4f}   "
                f"WSD 20% linear: {m['baseline_wsd_20pct_linear_final_loss']:.4f}")
+    for line in result.details["comparisons"][:1]:
+        click.echo(line)
     click.echo(f"{m['n_candidates']} candidates in {m['selection_seconds']:.2f} s; wrote {out_dir / 'report.html'}")

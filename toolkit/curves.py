@@ -14,7 +14,7 @@ import numpy as np
 from cltk.errors import InputError
 from cltk.schedules import Schedule
 
-__all__ = ["Curve", "forward_area", "lr_history_from_log", "trained_points", "warmup_end"]
+__all__ = ["Curve", "block_means", "forward_area", "lr_history_from_log", "trained_points", "warmup_end"]
 
 
 @dataclasses.dataclass
@@ -108,12 +108,30 @@ def lr_history_from_log(log_steps: np.ndarray, log_lrs: np.ndarray, last_step: i
 
 
 def trained_points(curve: Curve) -> tuple[Curve, int]:
-    """The curve without points logged before any LR area (e.g. the loss at step 0), which no law
-    can describe (S1 = 0); returns the curve and the number of points dropped."""
-    keep = np.cumsum(curve.lrs)[curve.steps] > 0
+    """The curve without points logged before training: at step 0 (per-step logs record the loss of
+    the batch before the first update there) or before any LR area (S1 = 0), which no law can
+    describe; returns the curve and the number of points dropped."""
+    keep = (np.cumsum(curve.lrs)[curve.steps] > 0) & (curve.steps >= 1)
     if keep.all():
         return curve, 0
     if not keep.any():
         raise InputError(f"{curve.meta.get('source', curve.name)}: every loss point is logged before training "
                          "starts (zero learning-rate area)")
     return Curve(curve.name, curve.steps[keep], curve.loss[keep], curve.lrs, curve.meta), int((~keep).sum())
+
+
+def block_means(curve: Curve, max_points: int) -> tuple[Curve, np.ndarray]:
+    """A long log reduced to at most ``max_points`` points for fitting: consecutive points are
+    grouped into blocks of equal count and each block is represented by its middle logged step and
+    its mean loss (averaging removes per-step noise; the laws are smooth on a block's scale). Returns
+    the reduced curve and the number of points in each block. Curves with at most ``max_points``
+    points come back unchanged (blocks of one)."""
+    n = len(curve.steps)
+    if n <= max_points:
+        return curve, np.ones(n)
+    edges = np.unique(np.linspace(0, n, max_points + 1).round().astype(np.int64))
+    counts = np.diff(edges)
+    mean_loss = np.add.reduceat(curve.loss, edges[:-1]) / counts
+    mid = curve.steps[edges[:-1] + counts // 2]
+    meta = {**curve.meta, "block_means": {"points": int(n), "blocks": int(len(counts))}}
+    return Curve(curve.name, mid, mean_loss, curve.lrs, meta), counts.astype(np.float64)

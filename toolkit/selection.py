@@ -55,6 +55,7 @@ class Selection:
     level: float
     candidates: list[dict]  # every candidate: spec, score, final_loss (sorted by score)
     seconds: float
+    score_steps: np.ndarray | None = None  # the steps the objective averages the loss over
 
 
 class SelectionError(LawError):
@@ -178,7 +179,31 @@ def select_schedule(law: LossLaw, total_steps: int, peak_lr: float, family: str 
         lo, hi = law.predict_interval(Curve.from_schedule(chosen.spec, chosen, final_step), level=level)
         interval = (float(lo[0]), float(hi[0]))
     return Selection(chosen, chosen.spec, family, objective, best["score"], steps, predicted, best["final_loss"],
-                     interval, level, rows, time.perf_counter() - t0)
+                     interval, level, rows, time.perf_counter() - t0, score_steps)
+
+
+def compare_schedules(law: LossLaw, a: Schedule, b: Schedule, steps, level: float = 0.9) -> dict:
+    """How much lower the law predicts ``a``'s loss than ``b``'s, averaged over ``steps`` (the last
+    step for the final loss): ``margin`` = L(b) - L(a) from the fitted law (> 0: a is better) and,
+    when the law carries bootstrap replicates, the ``level`` interval ``margin_lo``/``margin_hi`` of
+    the *paired* differences (each replicate predicts both schedules) and ``share_a_better``, the
+    share of replicates in which a is better. The misfit common to two similar schedules cancels in
+    a paired difference, so no leave-one-curve-out term is added (unlike
+    :meth:`cltk.laws.LossLaw.predict_interval`)."""
+    steps = np.atleast_1d(np.asarray(steps, dtype=np.int64))
+    last = int(steps.max()) + 1
+    ca = Curve.from_schedule(a.spec, a, np.arange(last)) if a.steps is None or a.steps >= last else None
+    cb = Curve.from_schedule(b.spec, b, np.arange(last)) if b.steps is None or b.steps >= last else None
+    if ca is None or cb is None:
+        raise SelectionError(f"compare_schedules: both schedules must last at least {last} steps")
+    out = {"margin": float(np.mean(law.predict(cb, steps)) - np.mean(law.predict(ca, steps))),
+           "margin_lo": None, "margin_hi": None, "share_a_better": None}
+    if getattr(law, "boot_params_", None):
+        d = law.predict_replicates(cb, steps).mean(axis=1) - law.predict_replicates(ca, steps).mean(axis=1)
+        q = (1 - level) / 2
+        out.update(margin_lo=float(np.quantile(d, q)), margin_hi=float(np.quantile(d, 1 - q)),
+                   share_a_better=float(np.mean(d > 0)))
+    return out
 
 
 @dataclasses.dataclass

@@ -1,6 +1,6 @@
 """Demo of the loss-curve laws on curves the project makes itself: a multi-power law with known
 parameters (of the size Luo et al. 2025 fit on a 25M model) generates noisy curves for six
-schedules; three are written as CSV logs, read back, and used to fit both laws, which predict the
+schedules; three are written as CSV logs, read back, and used to fit the three laws, which predict the
 other three. Because the truth is known, the report shows how well the fit recovers it."""
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from cltk.analytics.result import Result, write_result
 
 
 def demo_section(out_dir: Path) -> dict:
-    """Write synthetic logs, fit both laws on three, predict three; return headline figures."""
+    """Write synthetic logs, fit the three laws on three curves, predict three; return headline figures."""
     out_dir = Path(out_dir)
     curves = synthetic_curves()
     paths = {}
@@ -24,9 +24,9 @@ def demo_section(out_dir: Path) -> dict:
     held = [read_curve(paths[n], warmup_steps=WARMUP) for n in HELDOUT]
     figures = {}
     index = Result("Loss-curve laws on synthetic curves with a known truth", figures)
-    index.report.text(f"A multi-power law with known parameters generated noisy curves; both laws were fitted on "
+    index.report.text(f"A multi-power law with known parameters generated noisy curves; each law was fitted on "
                       f"{', '.join(FIT)} and predict {', '.join(HELDOUT)} (logs in curves/).")
-    for law in ("multipower", "momentum"):
+    for law in ("poweranneal", "multipower", "momentum"):
         res = run_fit_scaling(fit, held, law=law)
         write_result(res, out_dir / law)
         m = res.metrics

@@ -11,13 +11,12 @@ import pandas as pd
 from cltk.analytics.metrics import curve_metrics, mean_metrics
 from cltk.analytics.report import Report, plt
 from cltk.analytics.result import Result
-from cltk.curves import Curve, trained_points
+from cltk.curves import Curve, trained_points, warmup_end
 from cltk.errors import InputError
-from cltk.laws import LossLaw, get_law, paper_fit
+from cltk.laws import DEFAULT_LAW, LossLaw, get_law, paper_fit
 
-INTERVAL_METHOD = ("percentiles of bootstrap refits (Bayesian-bootstrap weights over curves x moving blocks of "
-                   "10% of each curve's points), widened in quadrature by the leave-one-curve-out relative "
-                   "error at the same level")
+INTERVAL_METHOD = ("percentiles of bootstrap refits (moving blocks of 10% of each curve's points), widened in "
+                   "quadrature by the leave-one-curve-out relative error at the same level")
 
 PROCEDURE_TEXT = {
     "converged": "Sobol screening with variable projection, then robust least squares to convergence",
@@ -29,7 +28,10 @@ PROCEDURE_TEXT = {
 def curve_figure(curve: Curve, pred: np.ndarray, role: str, band=None):
     """Loss (markers) with the law's prediction (line, and its band) above, the LR schedule below."""
     fig, (ax, ax_lr) = plt.subplots(2, 1, figsize=(7, 4.8), sharex=True, gridspec_kw={"height_ratios": [3, 1]})
-    ax.plot(curve.steps, curve.loss, "o", ms=2.5, color="0.35", label="logged loss")
+    if len(curve.steps) > 2000:  # a per-step log: markers would merge into a blob
+        ax.plot(curve.steps, curve.loss, "-", lw=0.4, color="0.55", label="logged loss")
+    else:
+        ax.plot(curve.steps, curve.loss, "o", ms=2.5, color="0.35", label="logged loss")
     color = "C3" if role == "heldout" else "C0"
     ax.plot(curve.steps, pred, "-", color=color, label=f"law ({role})")
     if band is not None:
@@ -45,7 +47,7 @@ def curve_figure(curve: Curve, pred: np.ndarray, role: str, band=None):
 
 
 def run_fit_scaling(fit_curves: Sequence[Curve], heldout_curves: Sequence[Curve] = (), *,
-                    law: str | LossLaw = "multipower", procedure: str = "converged", n_boot: int = 32,
+                    law: str | LossLaw = DEFAULT_LAW, procedure: str = "converged", n_boot: int = 32,
                     level: float = 0.9, progress: Callable[[str], None] | None = None) -> Result:
     """Fit ``law`` jointly on ``fit_curves`` and predict every curve, with ``level`` prediction
     intervals from ``n_boot`` bootstrap refits unless ``n_boot`` is 0. Returns the Result whose
@@ -59,9 +61,12 @@ def run_fit_scaling(fit_curves: Sequence[Curve], heldout_curves: Sequence[Curve]
             dropped[c.name] = n
     fit_curves = [c for c, _ in fit_curves]
     heldout_curves = [c for c, _ in heldout_curves]
-    names = [c.name for c in fit_curves + heldout_curves]
-    if len(set(names)) != len(names):
-        raise InputError(f"curve names must be unique, got {names}")
+    seen = {}
+    for c in fit_curves + heldout_curves:
+        if c.name in seen:
+            raise InputError(f"{c.meta.get('source', c.name)} and {seen[c.name]} are both named '{c.name}': "
+                             "curve names must be unique (rename one file)")
+        seen[c.name] = c.meta.get("source", c.name)
     law.fit(fit_curves, progress=progress)
     if n_boot:
         law.bootstrap(fit_curves, n=n_boot, progress=progress)
@@ -93,6 +98,7 @@ def run_fit_scaling(fit_curves: Sequence[Curve], heldout_curves: Sequence[Curve]
     if n_boot and held:
         metrics["heldout"]["interval_final_coverage"] = float(np.mean([r["final_in_interval"] for r in held]))
         metrics["heldout"]["interval_band_coverage"] = float(np.mean([r["band_coverage"] for r in held]))
+    metrics["notes"] = caveats(law, fit_curves, metrics)
     result = Result(f"cltk fit-scaling: {law.name} law", metrics,
                     tables={"predictions": pd.concat(frames, ignore_index=True)},
                     files={"law.json": law.to_json()}, metrics_in_report=False, details={"law": law})
@@ -100,10 +106,49 @@ def run_fit_scaling(fit_curves: Sequence[Curve], heldout_curves: Sequence[Curve]
     return result
 
 
+#: what a parameter on a bound of its range means, where the law says more than "not pinned down"
+BOUND_MEANING = {
+    ("poweranneal", "beta"): "beta at its upper bound: the relaxation kernel is exponential, 1 - exp(-C x)",
+    ("poweranneal", "delta"): "delta at a bound: at 0, a drop buys as much late in training as early",
+    ("multipower", "beta"): "beta at its lower bound: the relaxation is as slow as the law allows",
+}
+
+
+def caveats(law: LossLaw, fit_curves: Sequence[Curve], metrics: dict) -> list[str]:
+    """What a reader of the fit must know, in words: block means, parameters on a bound, an
+    unidentified annealing term, intervals too wide to separate the held-out curves."""
+    notes = []
+    for name, b in law.fit_info_.get("block_means", {}).items():
+        notes.append(f"{name}: {b['points']} logged points were fitted as {b['blocks']} block means (consecutive "
+                     "points averaged); the metrics use every logged point.")
+    for par in law.fit_info_.get("at_bounds", []):
+        meaning = BOUND_MEANING.get((law.name, par))
+        tail = (f" ({meaning})." if meaning else
+                ": the fit curves do not pin it down, so predictions that depend on it are extrapolations.")
+        notes.append(f"Parameter {par} = {law.params_[par]:.4g} ended on a bound of its range{tail}")
+    anneals = [c.name for c in fit_curves if np.any(np.diff(c.lrs[warmup_end(c.lrs):]) < 0)]
+    if not anneals and law.name != "cpt":
+        notes.append("No fit curve lowers its learning rate after warmup: the annealing term is not identified, "
+                     "so predictions of decaying schedules are guesses. Fit on at least one run that decays.")
+    held = [r for r in metrics["curves"] if r["role"] == "heldout" and "final_lo" in r]
+    if len(held) >= 2:
+        width = float(np.mean([r["final_hi"] - r["final_lo"] for r in held]))
+        spread = max(r["final_loss_true"] for r in held) - min(r["final_loss_true"] for r in held)
+        if width >= spread:
+            notes.append(f"The {metrics['interval']['level']:.0%} intervals of the held-out final losses (mean width "
+                         f"{width:.4f}) are wider than the spread of those finals ({spread:.4f}): they cannot "
+                         "separate these schedules; rank them with paired differences (cltk select-schedule).")
+    return notes
+
+
 def _report(rep: Report, law: LossLaw, metrics: dict, figs) -> None:
     rep.text(f"Fitted jointly on {len(law.fit_info_['curves'])} curve(s) ({', '.join(law.fit_info_['curves'])}) "
              f"in {metrics['fit_seconds']:.2f} s: {PROCEDURE_TEXT[metrics['procedure']]} "
              f"(Huber, delta = {law.huber_delta:g}, on log residuals). {law.__doc__.strip()}")
+    if metrics["notes"]:
+        rep.heading("Read this first")
+        for note in metrics["notes"]:
+            rep.text(note)
     rep.heading("Parameters").table([{"parameter": k, "value": v} for k, v in law.params_.items()])
     rep.heading("Metrics per curve")
     cols = ["name", "role", "r2", "mae", "rmse", "pred_e", "worst_e", "final_loss_true", "final_loss_pred",

@@ -10,8 +10,8 @@ from cltk.analytics.report import Report, plt
 from cltk.analytics.result import Result
 from cltk.curves import Curve
 from cltk.laws import LossLaw
-from cltk.schedules import cosine, wsd
-from cltk.selection import Selection, select_schedule
+from cltk.schedules import cosine, parse, wsd
+from cltk.selection import Selection, compare_schedules, select_schedule
 
 
 def baselines(total_steps: int, peak: float, warmup: int) -> dict:
@@ -41,6 +41,7 @@ def run_select_schedule(law: LossLaw, *, total_steps: int, peak_lr: float, famil
     for name, pred in base.items():
         key = name.lower().replace(" ", "_").replace("%", "pct")
         metrics[f"baseline_{key}_final_loss"] = float(pred[-1])
+    comparisons = _compare(law, sel, total_steps, peak_lr, warmup, level, metrics)
     tables = {"candidates": pd.DataFrame(sel.candidates)}
     for name, s in baselines(total_steps, peak_lr, warmup).items():
         safe = name.lower().replace(" ", "_").replace("%", "pct")
@@ -50,12 +51,39 @@ def run_select_schedule(law: LossLaw, *, total_steps: int, peak_lr: float, famil
                     curves=pd.DataFrame({"step": sel.steps, "lr": sel.schedule(sel.steps.astype(float)),
                                          "loss": sel.predicted}),
                     files={"selection.json": {**metrics, "candidates": sel.candidates}}, metrics_in_report=False,
-                    details={"selection": sel})
-    _report(result.report, sel, law, base, metrics)
+                    details={"selection": sel, "comparisons": comparisons})
+    _report(result.report, sel, law, base, metrics, comparisons)
     return result
 
 
-def _report(rep: Report, sel: Selection, law: LossLaw, base: dict, metrics: dict) -> None:
+def _compare(law: LossLaw, sel: Selection, total_steps: int, peak_lr: float, warmup: int, level: float,
+             metrics: dict) -> list[str]:
+    """Paired differences (:func:`cltk.selection.compare_schedules`) of the chosen schedule against the
+    runner-up candidate and the baselines, into ``metrics``; returns one sentence per comparison."""
+    others = {}
+    runner = next((r for r in sel.candidates if r["spec"] != sel.spec), None)
+    if runner is not None:
+        others["runner_up"] = ("the runner-up candidate", parse(runner["spec"]))
+        metrics["runner_up_spec"] = runner["spec"]
+    for name, s in baselines(total_steps, peak_lr, warmup).items():
+        others["baseline_" + name.lower().replace(" ", "_").replace("%", "pct")] = (name, s)
+    lines = []
+    for key, (label, other) in others.items():
+        c = compare_schedules(law, sel.schedule, other, sel.score_steps, level)
+        metrics[f"margin_vs_{key}"] = c["margin"]
+        metrics[f"margin_vs_{key}_lo"], metrics[f"margin_vs_{key}_hi"] = c["margin_lo"], c["margin_hi"]
+        what = "final loss" if sel.objective == "final" else "mean loss over the checkpoints"
+        line = f"The chosen schedule beats {label} by {c['margin']:.4f} in predicted {what}"
+        if c["margin_lo"] is not None:
+            line += (f" ({level:.0%} paired interval [{c['margin_lo']:.4f}, {c['margin_hi']:.4f}]; better in "
+                     f"{c['share_a_better']:.0%} of the bootstrap refits)")
+            if c["margin_lo"] <= 0:
+                line += ": the law cannot tell these two apart at this level"
+        lines.append(line + ".")
+    return lines
+
+
+def _report(rep: Report, sel: Selection, law: LossLaw, base: dict, metrics: dict, comparisons: list[str]) -> None:
     fig, (ax, ax_lr) = plt.subplots(2, 1, figsize=(7.5, 5.5), sharex=True, gridspec_kw={"height_ratios": [3, 2]})
     ax.plot(sel.steps, sel.predicted, color="C3", lw=2, label=f"chosen ({sel.family})")
     for i, (name, pred) in enumerate(base.items()):
@@ -79,10 +107,13 @@ def _report(rep: Report, sel: Selection, law: LossLaw, base: dict, metrics: dict
     rep.text(f"Law: {law.name} ({', '.join(f'{k}={v:.4g}' for k, v in law.params_.items())}). "
              f"{metrics['n_candidates']} candidates scored in {sel.seconds:.2f} s.")
     rep.heading("Choice").code(sel.spec)
-    rep.table([{k: v for k, v in metrics.items() if k != "chosen_spec"}])
+    for line in comparisons:
+        rep.text(line)
+    rep.table([{"figure": k, "value": "n/a" if v is None else v} for k, v in metrics.items()
+               if k not in ("chosen_spec", "runner_up_spec")])
     rep.figure(fig, "selection", "Chosen schedule and its predicted loss against common baselines")
     if sel.interval:
-        rep.text("Interval: percentiles of the law's bootstrap replicates (Bayesian weights over curves x "
+        rep.text("Interval: percentiles of the law's bootstrap replicates (moving blocks of "
                  "moving blocks of points) widened in quadrature by the leave-one-curve-out relative error "
                  "at the same level.")
     rep.heading("Candidates (best 30)").table(sel.candidates[:30])

@@ -5,7 +5,7 @@ name = "cpu"
 proxy = "../proxy/tiny_cpu.toml"   # base proxy config (relative to the plan file)
 set = ["model.d_model=64"]          # proxy overrides, as `cltk proxy train --set`
 seeds = [0]
-laws = ["multipower", "momentum"]
+laws = ["poweranneal", "multipower", "momentum"]
 executor = "local"                  # local | submitit
 workers = 1                         # local: the cores are split between the workers (train.threads overrides)
 domain = "prose"                    # the single-domain runs train and are evaluated on this domain

@@ -89,12 +89,16 @@ class PowerAnnealLaw(LossLaw):
         bins = drop_bins(curve.lrs, steps, warmup_end(curve.lrs), self.exact, self.rel_width)
         if bins is None:
             return np.cumsum(curve.lrs)[np.asarray(steps, dtype=np.int64)], None
-        at_drop = np.where(bins.live, np.maximum(bins.Z[:, None] - bins.X, 1e-300), s_ref) / s_ref
-        rb, ra = bins.eta_before / eta_ref, bins.eta_after / eta_ref
+        # only the live (point, bin) pairs are kept, flat, with their row: most pairs of a schedule
+        # that decays late (WSD) hold no drop, and the features are sums over rows (np.bincount)
+        rows, cols = np.nonzero(bins.live)
+        X = bins.X[rows, cols]
+        at_drop = np.maximum(bins.Z[rows] - X, 1e-300) / s_ref
+        rb, ra = bins.eta_before[rows, cols] / eta_ref, bins.eta_after[rows, cols] / eta_ref
         with np.errstate(divide="ignore"):
             log_rb = np.where(rb > 0, np.log(np.where(rb > 0, rb, 1.0)), -np.inf)
             log_ra = np.where(ra > 0, np.log(np.where(ra > 0, ra, 1.0)), -np.inf)
-        return bins.Z, (bins.X, log_rb, log_ra, np.log(at_drop))
+        return bins.Z, (rows, X, log_rb, log_ra, np.log(at_drop))
 
     def _features(self, nl, prep, jac):
         alpha, C, beta, rho, delta = nl
@@ -109,22 +113,27 @@ class PowerAnnealLaw(LossLaw):
         if dec is None:
             F[:, 2] = 0.0
             return (F, dF) if jac else F
-        X, log_rb, log_ra, log_s = dec
+        rows, X, log_rb, log_ra, log_s = dec
+
+        def rowsum(v):
+            return np.bincount(rows, weights=v, minlength=n)
+
         pb, pa = np.exp(rho * log_rb), np.exp(rho * log_ra)  # phi at both ends of the bin (0 where eta = 0)
         w = np.exp(-delta * log_s)
         Dw = (pb - pa) * w
         logu = np.log1p(C * X / beta)
         ub = np.exp(-beta * logu)  # (1 + C x / beta)^-beta
         G = 1.0 - ub
-        F[:, 2] = -np.einsum("nb,nb->n", Dw, G)
+        DwG = Dw * G
+        F[:, 2] = -rowsum(DwG)
         if not jac:
             return F
         u = 1.0 + C * X / beta
-        dF[:, 2, 1] = -np.einsum("nb,nb->n", Dw, ub / u * X)
-        dF[:, 2, 2] = -np.einsum("nb,nb->n", Dw, ub * (logu - (u - 1.0) / u))
-        dphi = np.where(pb > 0, pb * log_rb, 0.0) - np.where(pa > 0, pa * log_ra, 0.0)
-        dF[:, 2, 3] = -np.einsum("nb,nb->n", dphi * w, G)
-        dF[:, 2, 4] = np.einsum("nb,nb->n", log_s * Dw, G)
+        dF[:, 2, 1] = -rowsum(Dw * ub / u * X)
+        dF[:, 2, 2] = -rowsum(Dw * ub * (logu - (u - 1.0) / u))
+        dphi = pb * np.where(pb > 0, log_rb, 0.0) - pa * np.where(pa > 0, log_ra, 0.0)  # d phi / d rho
+        dF[:, 2, 3] = -rowsum(dphi * w * G)
+        dF[:, 2, 4] = rowsum(log_s * DwG)
         return F, dF
 
     def _nl_box(self, curves: Sequence[Curve]):
