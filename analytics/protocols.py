@@ -47,3 +47,20 @@ SCHAIPP_124M = Protocol("schaipp-124m", "schaipp-124m-lr1e-3", fit=("constant", 
 
 #: every protocol, by curve-set folder
 PROTOCOLS = {p.folder: p for p in (MPL_25M, SCHAIPP_124M)}
+
+
+def find_protocol(folder: str | Path) -> Protocol | None:
+    """The protocol of a curve-set folder: its own, or that of its family (another model size of
+    Luo et al., ``mpl-*``; another peak LR of Schaipp et al., ``schaipp-124m-*``) when the folder
+    holds the same file names. The warmup is then left to the readers (it ends at the first logged
+    step, as in every set of these families)."""
+    folder = Path(folder)
+    if folder.name in PROTOCOLS:
+        return PROTOCOLS[folder.name]
+    for proto in PROTOCOLS.values():
+        family = proto.folder.split("-")[0]
+        if folder.name.startswith(family + "-") and all(p.is_file() for p in proto.paths(folder, proto.fit
+                                                                                      + proto.heldout)):
+            return dataclasses.replace(proto, name=folder.name, folder=folder.name, warmup_steps=None,
+                                       published=None)
+    return None

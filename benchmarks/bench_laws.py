@@ -1,7 +1,8 @@
 """Benchmark: every law on every real curve set in ../shared/data, through the CLI as a user runs it.
 
 For each curve-set folder with a protocol (cltk.analytics.protocols: the published 25M protocol of
-Luo et al. 2025 and the 124M cooldown protocol of Schaipp et al. 2025) and each law, runs
+Luo et al. 2025 and the 124M cooldown protocol of Schaipp et al. 2025, and their families:
+other sizes, other peak LRs) and each law, runs
 `cltk fit-scaling FIT... --predict HELDOUT... --law LAW --intervals 0` and prints one table:
 held-out PredE and WorstE (and their ratio to the published multi-power-law figures where there are
 any), mean relative error of the final loss, the cooldown the law predicts best among the held-out
@@ -21,7 +22,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from cltk.analytics.protocols import PROTOCOLS
+from cltk.analytics.protocols import find_protocol
 from cltk.laws import DEFAULT_LAW, LAWS
 
 DATA_ROOT = Path(__file__).resolve().parents[2] / "shared" / "data" / "loss-curves"  # ../shared beside the checkout
@@ -60,7 +61,7 @@ def main() -> int:
           f"{'picked best':<18} {'gap':>7} {'fit s':>6}")
     with tempfile.TemporaryDirectory() as tmp:
         for folder in sorted(p.name for p in args.data.iterdir() if p.is_dir()):
-            proto = PROTOCOLS.get(folder)
+            proto = find_protocol(args.data / folder)
             if proto is None:
                 print(f"{folder:<22} (no protocol: skipped)")
                 continue
