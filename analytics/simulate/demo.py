@@ -47,7 +47,7 @@ def demo_section(out_dir: Path) -> dict:
     index = Result("Schedules in the NQM and the river valley; power-law rehearsal", figures)
     for name, title in (("nqm", "Noisy quadratic model"), ("river_valley", "River valley"),
                         ("rehearsal", "Power-law rehearsal")):
-        index.report.heading(title).text(f"Full report: {name}/report.html")
+        index.report.heading(title).link(f"{name}/report.html", f"Full report: {name}/report.html")
     index.report.heading("Rehearsal verdicts")
     for ln in ("linear", "deep", "mlp"):
         index.report.text(verdict(h, ln))

@@ -9,25 +9,9 @@ from click.testing import CliRunner
 
 from cltk.cli.main import cli
 
-GENERATOR = "<meta name='generator' content='cltk write_result'>"
-
 
 def _run(*args):
     return CliRunner().invoke(cli, ["simulate", "dln", *args], catch_exceptions=False)
-
-
-def assert_bad_flag(r, needle):
-    """Exit code 2 and one error line naming the problem: click's 'Error: ...' for a flag value, the
-    CLI's 'error: ...' for bad input found below it."""
-    assert r.exit_code == 2, r.output
-    errors = [ln for ln in r.output.splitlines() if ln.lower().startswith("error:")]
-    assert len(errors) == 1 and needle in errors[0] and "Traceback" not in r.output, r.output
-
-
-def assert_written(out):
-    """Written through write_result: report.html carries its generator mark, metrics.json exists."""
-    assert GENERATOR in (out / "report.html").read_text()
-    return json.loads((out / "metrics.json").read_text())
 
 
 @pytest.mark.parametrize("args, needle", [
@@ -47,8 +31,8 @@ def assert_written(out):
     (["modes", "--width", "2"], "width 2 is smaller than the number of teacher singular values"),
     (["modes", "--scales", "1"], "No such option '--scales'"),  # each experiment takes only its own options
 ])
-def test_bad_options_exit_2(tmp_path, args, needle):
-    assert_bad_flag(_run(*args, "--out", str(tmp_path)), needle)
+def test_bad_options_exit_2(tmp_path, args, needle, bad_flag):
+    bad_flag(_run(*args, "--out", str(tmp_path)), needle)
 
 
 def test_cli_defaults_match_the_experiments():
@@ -75,10 +59,10 @@ def test_cli_defaults_match_the_experiments():
             assert value == (tuple(expected) if isinstance(expected, (tuple, list)) else expected), (name, p.name)
 
 
-def _check_outputs(out, png):
+def _check_outputs(out, png, written):
     for name in ("metrics.json", "results.csv", "results.json", "curves.csv", "report.html", "README.txt", png):
         assert (out / name).exists(), name
-    metrics = assert_written(out)
+    metrics = written(out)
     assert all(not isinstance(v, (dict, list)) for v in metrics.values())  # flat
     curves = pd.read_csv(out / "curves.csv")
     assert list(curves.columns[:3]) == ["step", "lr", "loss"] and (curves.loss > 0).all()
@@ -88,22 +72,22 @@ def _check_outputs(out, png):
     return metrics
 
 
-def test_modes_cli(tmp_path):
+def test_modes_cli(written, tmp_path):
     res = _run("modes", "--singular-values", "1", "--lr", "0.002", "--seeds", "1", "--width", "2",
                "--out", str(tmp_path))
     assert res.exit_code == 0, res.output
-    m = _check_outputs(tmp_path, "modes.png")
+    m = _check_outputs(tmp_path, "modes.png", written)
     assert m["closed_form_time_to_converge"] == pytest.approx(9.2102, abs=1e-4)
     assert m["modes_max_rel_err"] < 0.01
     assert m["sim_time_to_half_D2"] == pytest.approx(4.6051, rel=5e-3)
 
 
-def test_critical_period_cli(tmp_path):
+def test_critical_period_cli(written, tmp_path):
     res = _run("critical-period", "--depths", "1,2", "--onsets", "0,400", "--seeds", "1", "--steps", "900",
                "--mc-size", "10", "--mc-steps", "300", "--mc-onsets", "0", "--mc-deficit-length", "100",
                "--out", str(tmp_path))
     assert res.exit_code == 0, res.output
-    m = _check_outputs(tmp_path, "critical_period.png")
+    m = _check_outputs(tmp_path, "critical_period.png", written)
     assert m["ode_D2_onset0_Ka"] == pytest.approx(9.99, abs=0.01)
     assert m["ode_D2_onset400_Ka"] == pytest.approx(5, abs=0.01)
     assert m["sgd_ode_max_abs_diff"] < 0.2
@@ -111,34 +95,34 @@ def test_critical_period_cli(tmp_path):
     assert (tmp_path / "matrix_completion.csv").exists()  # tables after the first: NAME.csv
 
 
-def test_sequential_cli(tmp_path):
+def test_sequential_cli(written, tmp_path):
     res = _run("sequential", "--similarities", "0,1", "--depths", "1", "--steps", "200", "--lr", "0.1",
                "--seeds", "1", "--width", "4", "--out", str(tmp_path))
     assert res.exit_code == 0, res.output
-    m = _check_outputs(tmp_path, "sequential.png")
+    m = _check_outputs(tmp_path, "sequential.png", written)
     assert m["linear_exact_max_rel_err"] < 1e-4
     assert m["forgetting_sim_D1_c0"] == pytest.approx(m["forgetting_asymptote_c0"], rel=1e-3)
 
 
-def test_depth_and_rich_lazy_cli(tmp_path):
+def test_depth_and_rich_lazy_cli(written, tmp_path):
     res = _run("depth", "--depths", "2,8", "--width", "8", "--seeds", "1", "--steps", "200", "--lr", "0.02",
                "--lr-grid", "0.35", "--out", str(tmp_path / "d"))
     assert res.exit_code == 0, res.output
-    m = _check_outputs(tmp_path / "d", "depth.png")
+    m = _check_outputs(tmp_path / "d", "depth.png", written)
     assert m["time_to_half_sim_D9"] == pytest.approx(30.9, rel=0.01)
     res = _run("rich-lazy", "--scales", "0.01,3", "--ranks", "8", "--seeds", "1", "--steps", "600", "--width", "8",
                "--out", str(tmp_path / "r"))
     assert res.exit_code == 0, res.output
-    m = _check_outputs(tmp_path / "r", "rich_lazy.png")
+    m = _check_outputs(tmp_path / "r", "rich_lazy.png", written)
     assert m["rich_theory_rel_err_smallest_scale"] < 0.05
     assert m["weight_change_ratio_smallest_over_largest"] > 10
 
 
-def test_demo_section(tmp_path):
+def test_demo_section(written, tmp_path):
     from cltk.analytics.simulate.dln.experiments import demo_section
 
     figs = demo_section(tmp_path)
     for sub in (tmp_path, tmp_path / "modes", tmp_path / "critical-period"):
-        assert_written(sub)
+        written(sub)
     json.dumps(figs)
     assert figs["ode_D2_onset0_Ka"] == pytest.approx(9.99, abs=0.01)

@@ -168,3 +168,29 @@ def test_cooldown_choice_on_124m_with_real_file_names(mpl25m, tmp_path):
     assert np.mean([abs(c["final_loss_pred"] / c["final_loss_true"] - 1) for c in held]) <= 0.005
     pick = min(held, key=lambda c: c["final_loss_pred"])
     assert pick["final_loss_true"] - min(c["final_loss_true"] for c in held) <= 0.005
+
+
+def test_free_form_selection_with_the_power_anneal_law():
+    """The free-form optimiser runs on the law's torch form: no worse than the best WSD candidate,
+    non-increasing after warmup; with rho < 1 the chosen schedule ends near zero LR."""
+    from cltk.selection import select_schedule
+
+    law = truth()
+    best_wsd = select_schedule(law, 8000, PEAK, family="wsd", warmup=300)
+    free = select_schedule(law, 8000, PEAK, family="free", warmup=300)
+    assert free.final_loss <= best_wsd.final_loss + 1e-9
+    lr = free.schedule.render(8000)[300:]
+    assert np.all(np.diff(lr) <= 1e-15) and lr.min() >= 0 and lr[-1] < 0.2 * PEAK
+
+
+def test_paired_differences_of_schedules():
+    from cltk.selection import compare_schedules
+
+    curves = curves_from(truth(), 1e-3)
+    fit = [curves[n] for n in ("cosine", "constant", "twostage")]
+    law = PowerAnnealLaw().fit(fit).bootstrap(fit, n=8)
+    a, b = parse(SPECS["wsd_to_zero"]), parse(SPECS["constant"])
+    c = compare_schedules(law, a, b, [7999])
+    assert c["margin"] > 0.05 and 0 < c["margin_lo"] <= c["margin"] <= c["margin_hi"] and c["share_a_better"] == 1.0
+    same = compare_schedules(law, a, a, [7999])
+    assert same["margin"] == 0 and same["margin_lo"] == same["margin_hi"] == 0

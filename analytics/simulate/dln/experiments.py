@@ -394,7 +394,8 @@ def demo_section(out_dir: Path) -> dict:
     index = Result("Deep linear networks (demo)", figures)
     index.report.text("Two experiments of `cltk simulate dln` at demo sizes; each links to its full report.")
     for sub, res in runs.items():
-        index.report.heading(res.title).text(res.details["summary"]).text(f"Full report: {sub}/report.html")
+        index.report.heading(res.title).text(res.details["summary"])
+        index.report.link(f"{sub}/report.html", f"Full report: {sub}/report.html")
         index.report.table([{"metric": k, "value": v} for k, v in res.metrics.items()][:24])
     write_result(index, out_dir)
     return figures
