@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 
 from cltk.cli.options import NumberList, ScheduleSpec
+from cltk.errors import InputError
 
 
 @click.command("select-cpt")
@@ -36,7 +37,13 @@ def select_cpt(old_law, new_law, pretrain, steps, peaks, warmups, replays, final
     from cltk.analytics.select_cpt.job import run_select_cpt
     from cltk.laws import read_law
 
-    result = run_select_cpt(read_law(old_law), read_law(new_law), pretrain=pretrain, steps=steps, peaks=peaks,
+    laws = {"old": read_law(old_law), "new": read_law(new_law)}
+    for (dom, law), path in zip(laws.items(), (old_law, new_law)):
+        if law.name != "cpt" or getattr(law, "domain", None) != dom:
+            what = f"the CPT law of the {law.domain} domain" if law.name == "cpt" else f"a {law.name} law"
+            raise InputError(f"{path}: holds {what}, not the CPT law of the {dom} domain "
+                             f"(cpt_law_{dom}.json of `cltk validate`)")
+    result = run_select_cpt(laws["old"], laws["new"], pretrain=pretrain, steps=steps, peaks=peaks,
                             warmups=warmups, replays=replays, final_ratio=final_ratio, weight_old=weight_old)
     path = write_result(result, out_dir)
     sel = result.details["selection"]
