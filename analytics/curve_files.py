@@ -205,7 +205,9 @@ def read_curve(path, *, name: str | None = None, step_col: str | None = None, lr
         if warmup_steps is not None and warmup_steps < 0:
             raise InputError(f"warmup_steps must be >= 0, got {warmup_steps}")
         lrs = lr_history_from_log(lr_steps, lr_vals, int(max(steps[-1], lr_steps[-1])), warmup_steps)
-        meta.update(lr_column=rc, warmup_steps=int(lr_steps[0] if warmup_steps is None else warmup_steps))
+        # the warmup can only end at or before the first logged LR (after it, logged LRs are interpolated)
+        w_end = lr_steps[0] if warmup_steps is None else min(warmup_steps, lr_steps[0])
+        meta.update(lr_column=rc, warmup_steps=int(w_end))
     return Curve(name or _default_name(path), steps, loss, lrs, meta)
 
 

@@ -23,7 +23,8 @@ from cltk.selection import FAMILIES, OBJECTIVES
               "(default: 25/50/75/100% of the post-warmup steps).")
 @click.option("--level", type=click.FloatRange(0.5, 0.999), default=0.9, show_default=True,
               help="Prediction-interval level (needs a law file with bootstrap replicates).")
-@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), required=True)
+@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), required=True,
+              help="Output directory (metrics.json, selection.json, candidates.csv, curves.csv, PNG, report.html).")
 def select_schedule(law_file, steps, peak_lr, family, warmup, objective, checkpoints, level, out_dir):
     """Choose the schedule of a family that minimises a fitted law's predicted loss.
 

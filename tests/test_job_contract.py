@@ -51,6 +51,7 @@ def test_fit_scaling_and_select_schedule_write_through_the_writer(tmp_path):
     assert "beats the runner-up candidate by" in r.output
     for out in (tmp_path / "fit", tmp_path / "sel"):
         assert GENERATOR in (out / "report.html").read_text()
+        assert (out / "report.html").stat().st_mode & 0o044 == 0o044  # readable by others (umask 022)
         json.loads((out / "metrics.json").read_text())
     sel = json.loads((tmp_path / "sel" / "metrics.json").read_text())
     assert sel["margin_vs_runner_up_lo"] <= sel["margin_vs_runner_up_hi"]

@@ -28,6 +28,7 @@ _EXPORTS = {
     "LawError": "cltk.laws",
     "MultiPowerLaw": "cltk.laws",
     "MomentumLaw": "cltk.laws",
+    "PowerAnnealLaw": "cltk.laws",
     "CPTLaw": "cltk.laws",
     "get_law": "cltk.laws",
     "load_law": "cltk.laws",

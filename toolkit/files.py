@@ -9,6 +9,9 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import BinaryIO
 
+_UMASK = os.umask(0)
+os.umask(_UMASK)
+
 
 def atomic_write(path: str | os.PathLike, write: Callable[[BinaryIO], object]) -> Path:
     """Call ``write(f)`` on a temporary sibling of ``path`` opened for binary writing, then rename it
@@ -19,6 +22,7 @@ def atomic_write(path: str | os.PathLike, write: Callable[[BinaryIO], object]) -
     try:
         with os.fdopen(fd, "wb") as f:
             write(f)
+        os.chmod(tmp, 0o666 & ~_UMASK)  # mkstemp creates 0600; outputs are read by others (reports)
         os.replace(tmp, path)
     except BaseException:
         if os.path.exists(tmp):

@@ -108,9 +108,10 @@ def run_fit_scaling(fit_curves: Sequence[Curve], heldout_curves: Sequence[Curve]
 
 #: what a parameter on a bound of its range means, where the law says more than "not pinned down"
 BOUND_MEANING = {
-    ("poweranneal", "beta"): "beta at its upper bound: the relaxation kernel is exponential, 1 - exp(-C x)",
-    ("poweranneal", "delta"): "delta at a bound: at 0, a drop buys as much late in training as early",
-    ("multipower", "beta"): "beta at its lower bound: the relaxation is as slow as the law allows",
+    ("poweranneal", "beta", "upper"): "the relaxation kernel is exponential, 1 - exp(-C x)",
+    ("poweranneal", "delta", "lower"): "delta ~ 0: a drop buys as much late in training as early",
+    ("poweranneal", "delta", "upper"): "delta = 0.5, the largest fading allowed: the fit curves pull it further",
+    ("multipower", "beta", "lower"): "the relaxation is as slow as the law allows",
 }
 
 
@@ -121,11 +122,12 @@ def caveats(law: LossLaw, fit_curves: Sequence[Curve], metrics: dict) -> list[st
     for name, b in law.fit_info_.get("block_means", {}).items():
         notes.append(f"{name}: {b['points']} logged points were fitted as {b['blocks']} block means (consecutive "
                      "points averaged); the metrics use every logged point.")
-    for par in law.fit_info_.get("at_bounds", []):
-        meaning = BOUND_MEANING.get((law.name, par))
+    for entry in law.fit_info_.get("at_bounds", []):
+        par, _, side = entry.partition(":")
+        meaning = BOUND_MEANING.get((law.name, par, side))
         tail = (f" ({meaning})." if meaning else
                 ": the fit curves do not pin it down, so predictions that depend on it are extrapolations.")
-        notes.append(f"Parameter {par} = {law.params_[par]:.4g} ended on a bound of its range{tail}")
+        notes.append(f"Parameter {par} = {law.params_[par]:.4g} ended on the {side or 'edge'} bound of its range{tail}")
     anneals = [c.name for c in fit_curves if np.any(np.diff(c.lrs[warmup_end(c.lrs):]) < 0)]
     if not anneals and law.name != "cpt":
         notes.append("No fit curve lowers its learning rate after warmup: the annealing term is not identified, "
@@ -162,6 +164,10 @@ def _report(rep: Report, law: LossLaw, metrics: dict, figs) -> None:
     rep.heading("Curves")
     if metrics["interval"]:
         rep.text(f"Prediction intervals ({metrics['interval']['level']:.0%}): {INTERVAL_METHOD}")
+    used = set()
     for c, pred, role, band in figs:
         safe = "".join(ch if ch.isalnum() or ch in "-_" else "_" for ch in c.name)
+        while safe in used:  # "wsd_0.2" and "wsd_0_2" would share a file name
+            safe += "_"
+        used.add(safe)
         rep.figure(curve_figure(c, pred, role, band), f"curve_{safe}", f"{c.name} ({role})")

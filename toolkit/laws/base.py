@@ -290,13 +290,16 @@ class LossLaw(BootstrapIntervals):
         return [block_means(c, self.max_points)[0] for c in curves]
 
     def _at_bounds(self, x, free, bounds) -> list[str]:
-        """The nonlinear parameters the fit left on (within 1e-6 of) a hard bound."""
+        """The nonlinear parameters the fit left on (within 1e-6 of) a hard bound, as
+        ``"name:lower"`` / ``"name:upper"`` in natural units ("log1m" parameters reverse the order)."""
         z = np.asarray(x)[len(self.lin_names):]
         out = []
         for j, i in enumerate(free):
-            for b in (bounds[0][j], bounds[1][j]):
+            for side, b in (("lower", bounds[0][j]), ("upper", bounds[1][j])):
                 if np.isfinite(b) and abs(z[j] - b) <= 1e-6 * (1 + abs(b)):
-                    out.append(self.nl_names[i])
+                    if self.nl_transforms[i] == "log1m":
+                        side = "upper" if side == "lower" else "lower"
+                    out.append(f"{self.nl_names[i]}:{side}")
         return out
 
     def _config(self) -> dict:
