@@ -73,8 +73,9 @@ def fit_scaling(fit_files, predict_files, law, procedure, warmup_steps, schedule
     Files: CSV, JSONL, W&B exports or TensorBoard event files/directories with step, lr and loss.
     """
     if law is None:
-        law = next((n for n, cls in LAWS.items() if procedure in cls.procedures), DEFAULT_LAW) \
-            if procedure != "converged" else DEFAULT_LAW
+        # the default law, unless it lacks the procedure asked for (only multipower offers "paper")
+        law = DEFAULT_LAW if procedure in LAWS[DEFAULT_LAW].procedures else \
+            next(n for n, cls in LAWS.items() if procedure in cls.procedures)
     inputs = list(fit_files) + list(predict_files)
     overlap = set(fit_files) & set(predict_files)
     if overlap:

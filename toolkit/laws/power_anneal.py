@@ -59,29 +59,30 @@ class PowerAnnealLaw(LossLaw):
         self.eta_ref, self.s_ref = eta_ref, s_ref
         self.exact, self.rel_width = int(exact), float(rel_width)
 
+    def _current_refs(self) -> tuple[float | None, float | None]:
+        """The references in use: fixed at the first fit (or given), else None."""
+        return (getattr(self, "eta_ref_", None) or self.eta_ref, getattr(self, "s_ref_", None) or self.s_ref)
+
     def _refs(self) -> tuple[float, float]:
-        eta_ref = getattr(self, "eta_ref_", None) or self.eta_ref
-        s_ref = getattr(self, "s_ref_", None) or self.s_ref
+        eta_ref, s_ref = self._current_refs()
         if eta_ref is None or s_ref is None:
             raise LawError(f"{self.name}: call fit() or load a fitted law before predict()")
         return eta_ref, s_ref
 
     def _validate(self, curves) -> list[Curve]:
         curves = super()._validate(curves)
-        # the references are fixed at fit time (saved in the law file), so a refit or a bootstrap
-        # replicate measures B and C in the same units
-        self.eta_ref_ = self.eta_ref or max(c.peak_lr for c in curves)
-        self.s_ref_ = self.s_ref or float(np.median([np.sum(c.lrs[: c.steps[-1] + 1]) for c in curves]))
+        # the references are fixed once (and saved in the law file), so refits and bootstrap
+        # replicates measure B and C in the same units as the fitted parameters
+        eta_ref, s_ref = self._current_refs()
+        self.eta_ref_ = eta_ref or max(c.peak_lr for c in curves)
+        self.s_ref_ = s_ref or float(np.median([np.sum(c.lrs[: c.steps[-1] + 1]) for c in curves]))
         return curves
 
     def _config(self) -> dict:
         cfg = super()._config()
-        eta_ref = getattr(self, "eta_ref_", None) or self.eta_ref
-        s_ref = getattr(self, "s_ref_", None) or self.s_ref
-        if eta_ref is not None:
-            cfg["eta_ref"] = float(eta_ref)
-        if s_ref is not None:
-            cfg["s_ref"] = float(s_ref)
+        for name, v in zip(("eta_ref", "s_ref"), self._current_refs()):
+            if v is not None:
+                cfg[name] = float(v)
         return cfg
 
     def _prepare(self, curve: Curve, steps: np.ndarray):
