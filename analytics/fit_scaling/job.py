@@ -128,6 +128,14 @@ def caveats(law: LossLaw, fit_curves: Sequence[Curve], metrics: dict) -> list[st
         tail = (f" ({meaning})." if meaning else
                 ": the fit curves do not pin it down, so predictions that depend on it are extrapolations.")
         notes.append(f"Parameter {par} = {law.params_[par]:.4g} ended on the {side or 'edge'} bound of its range{tail}")
+    if law.fit_info_.get("converged") is False:
+        notes.append(f"The fit stopped at its evaluation limit before converging ({law.fit_info_.get('status')}); "
+                     "the parameters are the best found, not a verified optimum.")
+    boot = law.fit_info_.get("bootstrap", {})
+    if boot.get("failed") or boot.get("at_evaluation_limit"):
+        notes.append(f"Bootstrap ({boot['replicates']} refits, plus one per left-out curve): {boot['failed']} failed "
+                     f"and were left out of the intervals, {boot['at_evaluation_limit']} stopped at the evaluation "
+                     "limit before converging and were kept.")
     anneals = [c.name for c in fit_curves if np.any(np.diff(c.lrs[warmup_end(c.lrs):]) < 0)]
     if not anneals and law.name != "cpt":
         notes.append("No fit curve lowers its learning rate after warmup: the annealing term is not identified, "

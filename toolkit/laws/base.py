@@ -19,7 +19,7 @@ import time
 from collections.abc import Callable, Sequence
 
 import numpy as np
-from scipy.optimize import least_squares, nnls
+from scipy.optimize import OptimizeResult, least_squares, nnls
 from scipy.stats import qmc
 
 from cltk.curves import Curve, block_means
@@ -30,6 +30,8 @@ from cltk.schedules import Schedule
 FORMAT_VERSION = 1
 #: points predicted per block of work (bounds the memory of the per-point x per-bin arrays)
 _PREDICT_CHUNK = 2048
+# the residual given to the optimiser where a trial point's prediction is not finite
+_BAD_RESIDUAL = 1e3
 
 
 
@@ -146,7 +148,8 @@ class LossLaw(BootstrapIntervals):
         self.boot_params_, self.cv_quantiles_ = [], []  # a new fit invalidates earlier intervals
         self.fit_info_ = {"seconds": time.perf_counter() - t0, "cost": float(best.cost), "nfev": int(best.nfev),
                           "n_points": len(y), "curves": [c.name for c in curves], "procedure": self.procedure,
-                          "status": best.message, "fixed": dict(self.fixed),
+                          "status": best.message, "converged": bool(getattr(best, "status", 1) > 0),
+                          "fixed": dict(self.fixed),
                           "block_means": {c.name: c.meta["block_means"] for c in curves if "block_means" in c.meta},
                           "at_bounds": self._at_bounds(best.x, free, bounds)}
         return self
@@ -191,6 +194,9 @@ class LossLaw(BootstrapIntervals):
                 best = res
             if progress:
                 progress(f"refined start {k + 1}/{min(self.n_refine, len(scored))}")
+        if not np.isfinite(best.cost):
+            raise LawError(f"{self.name}: every refinement failed ({best.message}); the curves may not be loss "
+                           "values of the given LR histories")
         return best
 
     def predict(self, target: Curve | Schedule, steps=None) -> np.ndarray:
@@ -344,10 +350,13 @@ class LossLaw(BootstrapIntervals):
 
         sw = np.ones_like(y) if sqrt_w is None else sqrt_w
 
+        # where powers overflow (extreme corners of a bootstrap replicate), residuals are capped and
+        # Jacobian entries zeroed, so the trust region steps back instead of scipy raising on a NaN
         def fun(x):
             lin_, nl = unpack(x)
             yhat = feats(nl, False) @ lin_
-            return sw * (logy - np.log(np.maximum(yhat, 1e-12)))
+            r = sw * (logy - np.log(np.maximum(yhat, 1e-12)))
+            return np.nan_to_num(r, nan=_BAD_RESIDUAL, posinf=_BAD_RESIDUAL, neginf=-_BAD_RESIDUAL)
 
         def jac(x):
             lin_, nl = unpack(x)
@@ -355,10 +364,14 @@ class LossLaw(BootstrapIntervals):
             yhat = np.maximum(F @ lin_, 1e-12)
             J_lin = F * lin_[None, :]
             J_nl = np.einsum("njk,j->nk", dF[:, :, free], lin_) * self._dnatural(x[n_lin:], free)[None, :]
-            return -np.concatenate([J_lin, J_nl], axis=1) * (sw / yhat)[:, None]
+            J = -np.concatenate([J_lin, J_nl], axis=1) * (sw / yhat)[:, None]
+            return np.where(np.isfinite(J), J, 0.0)
 
-        return least_squares(fun, x0, jac=jac, loss="huber", f_scale=self.huber_delta, bounds=(lo, hi), method="trf",
-                             x_scale="jac", xtol=1e-10, ftol=1e-12, gtol=1e-10, max_nfev=400)
+        try:
+            return least_squares(fun, x0, jac=jac, loss="huber", f_scale=self.huber_delta, bounds=(lo, hi),
+                                 method="trf", x_scale="jac", xtol=1e-10, ftol=1e-12, gtol=1e-10, max_nfev=400)
+        except (ValueError, np.linalg.LinAlgError) as e:  # a singular or non-finite step: this start failed
+            return OptimizeResult(x=x0, cost=np.inf, nfev=0, status=-1, success=False, message=f"failed: {e}")
 
 
 def huber(r: np.ndarray, delta: float) -> tuple[np.ndarray, np.ndarray]:

@@ -68,10 +68,14 @@ class BootstrapIntervals:
             base_w = self._point_weights(curves)
             lin0 = np.array([self.params_[k] for k in self.lin_names])
             nl0 = np.array([self.params_[k] for k in self.nl_names])[free]
-            sets = []
+            sets, failed, at_limit = [], 0, 0
             for b in range(n):
                 w = np.concatenate([_block_counts(len(c.steps), block_frac, rng) for c in curves])
                 res = self._refine(y, feats, full_nl, free, nl0, lin0, bounds, np.sqrt(w * base_w))
+                if not np.isfinite(res.cost):  # a replicate whose refit failed is left out and counted
+                    failed += 1
+                    continue
+                at_limit += res.status == 0
                 sets.append(self._set_params(res.x, full_nl, free))
                 if progress:
                     progress(f"bootstrap {b + 1}/{n}")
@@ -79,10 +83,17 @@ class BootstrapIntervals:
             for i, c in enumerate(curves if len(curves) > 1 else []):
                 w = np.concatenate([np.full(len(d.steps), float(j != i)) for j, d in enumerate(curves)])
                 res = self._refine(y, feats, full_nl, free, nl0, lin0, bounds, np.sqrt(w * base_w))
+                if not np.isfinite(res.cost):
+                    failed += 1
+                    continue
                 p = self._set_params(res.x, full_nl, free)
                 pred = self._predict_target([p], c, c.steps)[0]
                 errs.append(np.abs(c.loss - pred) / pred)
+        if not sets:
+            raise LawError(f"{self.name}: every bootstrap refit failed; rerun with intervals off")
         self.boot_params_ = sets
+        # what the report must say about the replicates (caveats read it)
+        self.fit_info_["bootstrap"] = {"replicates": n, "failed": failed, "at_evaluation_limit": int(at_limit)}
         self.cv_quantiles_ = np.quantile(np.concatenate(errs), np.linspace(0, 1, 101)).tolist() if errs else []
         return self
 
