@@ -1,7 +1,7 @@
 """``cltk simulate dln EXPERIMENT``: deep linear networks, theory vs batched simulation.
 
 One subcommand per experiment, each with only the options it reads; click checks every value. The
-experiments themselves live in cltk.analytics.simulate.dln.experiments and .continual."""
+experiments themselves live in cltk.analytics.simulate.dln.experiments, .continual and .critical_period."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -162,7 +162,7 @@ def sequential(out_dir, **kw):
               help="Matrix completion deficit onsets.")
 def critical_period(out_dir, **kw):
     """Critical learning periods: two-pathway ODE vs SGD, and deep matrix completion (Kleinman et al. 2024)."""
-    from cltk.analytics.simulate.dln.continual import run_critical_period
+    from cltk.analytics.simulate.dln.critical_period import run_critical_period
 
     _run(run_critical_period, out_dir, kw)
 

@@ -38,13 +38,13 @@ def test_bad_options_exit_2(tmp_path, args, needle, bad_flag):
 def test_cli_defaults_match_the_experiments():
     """Each subcommand's defaults are the experiment function's (the functions are called with
     keyword arguments, so a drift would change results between the CLI and Python)."""
-    from cltk.analytics.simulate.dln import continual, experiments
+    from cltk.analytics.simulate.dln import continual, critical_period, experiments
     from cltk.cli.simulate.dln import INITS, dln
     from cltk.models.dln import INIT_KINDS
 
     assert set(INITS) == set(INIT_KINDS)
     jobs = {"modes": experiments.run_modes, "depth": experiments.run_depth, "rich-lazy": experiments.run_rich_lazy,
-            "sequential": continual.run_sequential, "critical-period": continual.run_critical_period}
+            "sequential": continual.run_sequential, "critical-period": critical_period.run_critical_period}
     assert set(dln.commands) == set(jobs)
     for name, job in jobs.items():
         cmd = dln.commands[name]

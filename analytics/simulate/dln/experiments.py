@@ -1,7 +1,7 @@
 """Deep-linear-network experiments behind ``cltk simulate dln``: each is a function of keyword
 arguments that compares the exact theory (lines) with the batched torch simulation (markers) and
 returns a :class:`Result` (tables, curves, figures, the flat acceptance metrics). The continual
-experiments (sequential, critical-period) live in ``continual``; ``demo_section`` is the short
+experiments live in ``continual`` (sequential) and ``critical_period``; ``demo_section`` is the short
 version used by ``cltk demo``."""
 from __future__ import annotations
 
@@ -378,7 +378,7 @@ def demo_section(out_dir: Path) -> dict:
     """The ``cltk demo`` section: mode dynamics vs the closed form (Saxe et al. 2014) and the
     critical-period model (ODE + SGD, Kleinman et al. 2024), small sizes (a few seconds on CPU);
     writes out_dir/{modes,critical-period}/ and the index out_dir/report.html."""
-    from cltk.analytics.simulate.dln.continual import run_critical_period
+    from cltk.analytics.simulate.dln.critical_period import run_critical_period
 
     out_dir = Path(out_dir)
     runs = {"modes": run_modes(singular_values=(2.0, 1.0), lr=2e-3, seeds=1),
