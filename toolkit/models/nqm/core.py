@@ -1,5 +1,5 @@
-"""The noisy quadratic model (NQM) of Zhang et al. (2019), "Which Algorithmic Choices Matter at Which
-Batch Sizes? Insights From a Noisy Quadratic Model" (NeurIPS 2019), Sec. 3.
+"""Plain SGD on the noisy quadratic model (NQM) of Zhang et al. (2019), "Which Algorithmic Choices
+Matter at Which Batch Sizes? Insights From a Noisy Quadratic Model" (NeurIPS 2019), Sec. 3.
 
 Loss ``L(x) = 1/2 sum_i h_i x_i^2`` (diagonal Hessian ``h``); SGD sees the gradient ``h_i x_i + eps_i``
 with ``Var eps_i = c_i``. For any learning-rate schedule ``alpha_t`` the first two moments of each
@@ -20,15 +20,21 @@ import torch
 
 from cltk.runtime import torch_threads
 
-__all__ = ["as_lr_matrix", "expected_loss", "sgd_monte_carlo", "spectrum", "steady_state"]
+__all__ = ["DEFAULT_SPECTRUM", "as_lr_matrix", "expected_loss", "sgd_monte_carlo", "spectrum", "steady_state"]
 
 
-def spectrum(dim: int, h_max: float = 1.0, power: float = 1.0, noise: float = 1.0,
+#: the model of ``cltk simulate nqm`` and of :func:`spectrum` (one set of defaults for both)
+DEFAULT_SPECTRUM = {"h_max": 1.0, "power": 1.0, "noise": 0.1, "noise_form": "hessian"}
+
+
+def spectrum(dim: int, h_max: float = 1.0, power: float = 1.0, noise: float = 0.1,
              noise_form: str = "hessian") -> tuple[np.ndarray, np.ndarray]:
     """Power-law NQM spectrum ``h_i = h_max * i^-power`` (i = 1..dim) and gradient-noise variances.
 
     Zhang et al. (2019, Sec. 3.1) take the noise covariance proportional to the Hessian
-    (``noise_form='hessian'``: ``c_i = noise * h_i``); ``'constant'`` gives ``c_i = noise``.
+    (``noise_form='hessian'``, the default here and in ``cltk simulate nqm``: ``c_i = noise * h_i``);
+    ``'constant'`` gives ``c_i = noise``. ``c`` is the noise of one example: a batch of ``B`` sees
+    ``c / B`` (Zhang et al. 2019, Eq. 2).
     """
     if dim < 1 or h_max <= 0 or power < 0 or noise < 0:
         raise ValueError(f"spectrum: need dim >= 1, h_max > 0, power >= 0, noise >= 0 "
