@@ -15,6 +15,7 @@ from cltk.analytics.simulate.schedules import parse_all, render_schedules
 from cltk.errors import InputError
 from cltk.laws import MomentumLaw, MultiPowerLaw
 from cltk.models import river_valley as rv
+from cltk.runtime import resolve_device
 from cltk.schedules import Schedule, wsd
 
 DEFAULT_SCHEDULES = ["cosine:peak=0.5,steps=1000", "wsd:peak=0.5,steps=1000,decay=0.2",
@@ -36,32 +37,34 @@ def _wsd_phases(spec: str, steps: int):
     return n - (round(d * n) if d <= 1 else int(d)), min(n, steps)
 
 
-def simulate(valley, lrs, seeds, every, seed):
+def simulate(valley, lrs, seeds, every, seed, device="cpu"):
     """Exact expectation where the valley allows it, else the Monte Carlo mean."""
     if valley.bend == 0 and valley.river_noise == 0:
         return rv.expected(valley, lrs, every=every), "exact expectation"
-    return rv.simulate_sgd(valley, lrs, seeds=seeds, every=every, seed=seed), f"SGD mean of {seeds} seeds"
+    return (rv.simulate_sgd(valley, lrs, seeds=seeds, every=every, seed=seed, device=device),
+            f"SGD mean of {seeds} seeds")
 
 
 def run_river_valley(*, schedules: list[Schedule] | None = None, steps: int | None = None,
                      valley: rv.Valley | None = None, seeds: int = 256, every: int = 10, seed: int = 0,
-                     sweep_lrs=None, fit_laws: bool = True, log=print) -> Result:
+                     sweep_lrs=None, fit_laws: bool = True, device: str = "cpu", log=print) -> Result:
     """Simulate every schedule on the valley, decompose loss into river and hill parts (Wen et al.
     2024, Sec. 3), check WSD vs cosine, the hill excess vs LR (constant-LR sweep by SGD), WSD-S vs
     per-budget WSD, and fit the momentum / multi-power laws on the first two curves to predict the
-    rest. The Result holds the results and hill_vs_lr tables, the curves, the fitted laws
-    (law_NAME.json) and the report."""
+    rest. SGD runs on ``device`` (:func:`cltk.runtime.resolve_device`). The Result holds the results
+    and hill_vs_lr tables, the curves, the fitted laws (law_NAME.json) and the report."""
     t0 = time.perf_counter()
+    dev = resolve_device(device)
     valley = valley or make_valley()
     scheds, names, lrs, steps = render_schedules(parse_all(schedules or DEFAULT_SCHEDULES), steps)
     if lrs.max() >= valley.max_stable_lr():
         raise InputError(f"peak LR {lrs.max():g} >= 2 / max hill curvature "
                          f"({valley.max_stable_lr():g}): SGD would diverge across the valley")
     log(f"river valley: {len(names)} schedules x {steps} steps")
-    res, how = simulate(valley, lrs, seeds, every, seed)
+    res, how = simulate(valley, lrs, seeds, every, seed, dev)
     logged = res["steps"]
     hist = np.concatenate([np.zeros((len(names), 1)), lrs], axis=1)
-    metrics = {"model": "river_valley", "steps": steps, "schedules": len(names), "method": how}
+    metrics = {"model": "river_valley", "steps": steps, "schedules": len(names), "method": how, "device": str(dev)}
     # --- WSD vs cosine ---------------------------------------------------------------------------
     kinds = [s.spec.split(":", 1)[0] for s in scheds]
     iw = kinds.index("wsd") if "wsd" in kinds else None
@@ -88,31 +91,22 @@ def run_river_valley(*, schedules: list[Schedule] | None = None, steps: int | No
     # long enough for the slowest hill direction to fill (relaxation time 1 / (2 lr lambda_min))
     n_sw = int(min(max(steps, 200, 8.0 / (sweep.min() * valley.curv.min())), 20000))
     sw = rv.simulate_sgd(valley, np.repeat(sweep[:, None], n_sw, 1), seeds=seeds, every=max(n_sw // 100, 1),
-                         seed=seed + 1)
+                         seed=seed + 1, device=dev)
     tail = sw["steps"] >= n_sw // 2
     hill_mc = sw["hill"][:, tail].mean(1)
     hill_th = rv.hill_steady_state(valley, sweep)
     slope = float(sweep @ hill_mc / (sweep @ sweep))
     r2 = 1.0 - float(((hill_mc - slope * sweep) ** 2).sum() / ((hill_mc - hill_mc.mean()) ** 2).sum())
-    metrics.update(hill_lr_slope=slope, hill_lr_r2=r2, hill_lr_slope_small_lr_theory=float(valley.noise.sum() / 4),
+    # the theory slope is the same least-squares fit applied to the exact steady state at the same LRs
+    # (the small-LR limit sum(noise)/4 ignores the 2 - lr lambda denominators, ~8% low at the default LRs)
+    metrics.update(hill_lr_slope=slope, hill_lr_r2=r2, hill_lr_slope_theory=float(sweep @ hill_th / (sweep @ sweep)),
+                   hill_lr_slope_small_lr_theory=float(valley.noise.sum() / 4),
                    hill_lr_max_rel_dev_from_theory=float(np.max(np.abs(hill_mc - hill_th) / hill_th)),
                    hill_lr_sweep_seeds=int(seeds))
     # --- WSD-S vs one WSD run per budget -----------------------------------------------------------
-    wsds_rows = []
-    for i, s in enumerate(scheds):
-        if not s.spec.startswith("wsds:"):
-            continue
-        kv = dict(re.findall(r"(\w+)=([^,]+)", s.spec.split(":", 1)[1]))
-        budgets = [int(b) for b in kv["budgets"].split("/") if int(b) <= steps]
-        own = [wsd(float(kv["peak"]), b, decay=float(kv["decay"]), shape=kv["shape"],
-                             final=float(kv["final"])).render(b) for b in budgets]
-        for b, lr_b in zip(budgets, own):
-            loss_b = simulate(valley, lr_b, seeds, 1, seed)[0]["loss"][0, -1]
-            j = int(np.argmin(np.abs(logged - b)))
-            wsds_rows.append({"schedule": names[i], "budget": b, "wsds_loss": float(res["loss"][i, j]),
-                              "wsd_loss": float(loss_b), "wsds_minus_wsd": float(res["loss"][i, j] - loss_b)})
-        break
+    wsds_rows = _wsds_vs_wsd(valley, scheds, names, lrs, steps, seeds, seed, dev)
     metrics["wsds_minus_wsd_max"] = max((r["wsds_minus_wsd"] for r in wsds_rows), default=None)
+    metrics["wsds_minus_wsd_same_decay_max"] = max((r["wsds_minus_wsd_same_decay"] for r in wsds_rows), default=None)
     # --- curves, laws ----------------------------------------------------------------------------
     curves = rv.to_curves(res, lrs, names, {"method": how})
     for c, s in zip(curves, scheds):
@@ -142,10 +136,43 @@ def run_river_valley(*, schedules: list[Schedule] | None = None, steps: int | No
         "lr": hist[:, logged].ravel(), "loss": res["loss"].ravel(), "river": res["river"].ravel(),
         "hill": res["hill"].ravel()}),
         "hill_vs_lr": pd.DataFrame({"lr": sweep, "hill_sgd": hill_mc, "hill_theory": hill_th})}
+    if wsds_rows:
+        tables["wsds_vs_wsd"] = pd.DataFrame(wsds_rows)
     result = Result(TITLE, metrics, tables=tables, curves=curves, files=files)
     _report(result.report, valley, names, scheds, hist, res, how, metrics, sweep, hill_mc, hill_th, wsds_rows,
             law_rows, curves, preds)
     return result
+
+
+def _wsds_vs_wsd(valley, scheds, names, lrs, steps, seeds, seed, dev):
+    """Loss of the first WSD-S schedule at each budget vs one WSD run per budget (Wen et al. 2024, Sec.
+    4). Like with like: ``wsd_same_decay`` decays over exactly as many steps as WSD-S's last decay
+    before that budget (``decay`` x the segment); ``wsd`` (the older comparison) decays over ``decay``
+    x the whole budget, longer after the first budget."""
+    rows = []
+    for i, s in enumerate(scheds):
+        if not s.spec.startswith("wsds:"):
+            continue
+        kv = dict(re.findall(r"(\w+)=([^,]+)", s.spec.split(":", 1)[1]))
+        peak, dec, warm = float(kv["peak"]), float(kv["decay"]), int(float(kv.get("warmup", 0)))
+        prev = 0
+        for b in (int(v) for v in kv["budgets"].split("/")):
+            n_same = round(dec * (b - prev - (warm if prev == 0 else 0)))
+            prev = b
+            if b > steps:
+                break
+            # a decay of n steps as wsd's argument: a count when > 1, else the fraction n / b
+            common = {"shape": kv["shape"], "final": float(kv["final"]), "warmup": warm}
+            same = wsd(peak, b, decay=n_same if n_same > 1 else n_same / b, **common).render(b)
+            frac = wsd(peak, b, decay=dec, **common).render(b)
+            out = simulate(valley, np.stack([lrs[i, :b], same, frac]), seeds, b, seed, dev)[0]["loss"][:, -1]
+            rows.append({"schedule": names[i], "budget": b, "decay_steps": int(n_same),
+                         "wsds_loss": float(out[0]), "wsd_same_decay_loss": float(out[1]),
+                         "wsds_minus_wsd_same_decay": float(out[0] - out[1]),
+                         "wsd_frac_decay_steps": int(round(dec * b)), "wsd_loss": float(out[2]),
+                         "wsds_minus_wsd": float(out[0] - out[2])})
+        break
+    return rows
 
 
 def _report(rep, valley, names, scheds, hist, res, how, m, sweep, hill_mc, hill_th, wsds_rows, law_rows,
@@ -182,7 +209,8 @@ def _report(rep, valley, names, scheds, hist, res, how, m, sweep, hill_mc, hill_
     else:
         rep.text("Give a wsd: and a cosine: schedule to compare them.")
     rep.heading("Hill excess vs LR (constant LR, SGD)")
-    rep.text(f"Slope through the origin {m['hill_lr_slope']:.4g} (small-LR theory sum(noise)/4 = "
+    rep.text(f"Slope through the origin {m['hill_lr_slope']:.4g} (theory: the same fit to the exact steady state "
+             f"at the same LRs, {m['hill_lr_slope_theory']:.4g}; small-LR limit sum(noise)/4 = "
              f"{m['hill_lr_slope_small_lr_theory']:.4g}), R^2 = {m['hill_lr_r2']:.4f}; SGD vs the exact "
              f"steady state sum lr c / (2 (2 - lr lambda)): max deviation {m['hill_lr_max_rel_dev_from_theory']:.2%}.")
     fig, ax = plt.subplots(figsize=(6, 4))
@@ -194,6 +222,9 @@ def _report(rep, valley, names, scheds, hist, res, how, m, sweep, hill_mc, hill_
     rep.figure(fig, "hill_vs_lr")
     if wsds_rows:
         rep.heading("WSD-S (one branch, resumed from decayed checkpoints) vs a WSD run per budget")
+        rep.text("Like with like: wsd_same_decay decays over the same number of steps (decay_steps) as WSD-S's "
+                 "decay before that budget; wsd decays the same fraction of the whole budget (wsd_frac_decay_steps, "
+                 "longer after the first budget).")
         rep.table(wsds_rows)
     if law_rows:
         rep.heading("Loss laws fitted on simulated curves")

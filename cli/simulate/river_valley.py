@@ -6,6 +6,7 @@ from pathlib import Path
 import click
 
 from cltk.cli.options import POSITIVE, FiniteFloat, NumberList, schedule_options
+from cltk.cli.simulate.nqm import DEVICE
 
 
 @click.command("river-valley")
@@ -29,11 +30,12 @@ from cltk.cli.options import POSITIVE, FiniteFloat, NumberList, schedule_options
               help="SGD seeds (sweep and Monte Carlo).")
 @click.option("--every", type=click.IntRange(min=1), default=10, show_default=True, help="Log every N steps.")
 @click.option("--no-laws", is_flag=True, help="Skip fitting the loss laws to the simulated curves.")
+@DEVICE
 @click.option("--seed", type=int, default=0, show_default=True, help="Random seed.")
 @click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), required=True,
               help="Output directory.")
 def river_valley(schedules, steps, floor, amp, river_power, scale, curv, noise, river_noise, bend, sweep_lrs, seeds,
-                 every, no_laws, seed, out_dir):
+                 every, no_laws, device, seed, out_dir):
     """River-valley landscape (Wen et al. 2024): river/hill loss decomposition under any schedule.
 
     Writes OUT/results.csv, curves.csv (+ curves/NAME.csv for cltk fit-scaling), hill_vs_lr.csv,
@@ -47,7 +49,8 @@ def river_valley(schedules, steps, floor, amp, river_power, scale, curv, noise, 
 
     valley = make_valley(floor, amp, river_power, scale, curv, noise, river_noise, bend)
     result = run_river_valley(schedules=schedules, steps=steps, valley=valley, seeds=seeds, every=every, seed=seed,
-                              sweep_lrs=sweep_lrs, fit_laws=not no_laws, log=lambda s: click.echo(s, err=True))
+                              sweep_lrs=sweep_lrs, fit_laws=not no_laws, device=device,
+                              log=lambda s: click.echo(s, err=True))
     path = write_result(result, out_dir)
     m = result.metrics
     for k, v in m.items():
@@ -56,8 +59,12 @@ def river_valley(schedules, steps, floor, amp, river_power, scale, curv, noise, 
     if m["wsd_above_cosine_stable_frac"] is not None:
         click.echo(f"WSD above cosine in the stable phase: {m['wsd_above_cosine_stable_frac']:.0%} of points; "
                    f"final cosine - WSD = {m['cosine_minus_wsd_final']:+.5f}")
-    click.echo(f"hill excess vs LR: slope {m['hill_lr_slope']:.4g} (theory {m['hill_lr_slope_small_lr_theory']:.4g}),"
-               f" R^2 {m['hill_lr_r2']:.4f}")
+    click.echo(f"hill excess vs LR: slope {m['hill_lr_slope']:.4g} (exact theory at the same LRs "
+               f"{m['hill_lr_slope_theory']:.4g}; small-LR limit {m['hill_lr_slope_small_lr_theory']:.4g}), "
+               f"R^2 {m['hill_lr_r2']:.4f}")
+    if m["wsds_minus_wsd_same_decay_max"] is not None:
+        click.echo("WSD-S minus a WSD run with the same decay length, worst budget: "
+                   f"{m['wsds_minus_wsd_same_decay_max']:+.5f}")
     for law in ("momentum", "multipower"):
         if f"law_{law}_heldout_pred_e" in m:
             click.echo(f"{law} law fitted on {m['law_fit_curves']}: held-out PredE "

@@ -127,14 +127,15 @@ def expected(valley: Valley, lrs, every: int = 1) -> dict:
 
 
 def simulate_sgd(valley: Valley, lrs, seeds: int = 64, every: int = 1, seed: int = 0,
-                 dtype=torch.float64, threads: int | None = 1) -> dict:
+                 dtype=torch.float64, threads: int | None = 1, device="cpu") -> dict:
     """SGD on the river valley for ``seeds`` seeds per schedule, all in one torch batch.
 
     Gradient (Wen et al. 2024, Sec. 2 stand-in): ``dL/dx = f'(x) - g'(x) sum_j lambda_j z_j``,
     ``dL/dy_j = lambda_j z_j`` with ``z = y - g(x)``; Gaussian noise of variance ``noise_j`` is added to
     the ``y_j`` gradients and ``river_noise`` to the ``x`` gradient. Returns a dict with ``steps`` and,
     for ``river``, ``hill``, ``loss``, the seed mean (schedules, n_logged) and its standard error
-    (``*_sem``).
+    (``*_sem``). ``device``: where torch runs (a name or ``torch.device``; the random stream differs
+    between devices).
     """
     if seeds < 1:
         raise ValueError(f"seeds must be >= 1, got {seeds}")
@@ -143,13 +144,14 @@ def simulate_sgd(valley: Valley, lrs, seeds: int = 64, every: int = 1, seed: int
     steps = _log_steps(T, every)
     is_log = np.zeros(T + 1, dtype=bool)
     is_log[steps] = True
-    gen = torch.Generator().manual_seed(int(seed))
-    lam = torch.as_tensor(valley.curv, dtype=dtype)
-    sig = torch.as_tensor(np.sqrt(valley.noise), dtype=dtype)
-    At = torch.as_tensor(A.T.copy(), dtype=dtype)
-    x = torch.zeros(S, seeds, dtype=dtype)
-    y = torch.full((S, seeds, len(lam)), float(valley.hill_init), dtype=dtype)
-    sums = {k: torch.zeros(2, S, len(steps), dtype=torch.float64) for k in ("river", "hill", "loss")}
+    kw = {"dtype": dtype, "device": device}
+    gen = torch.Generator(device=device).manual_seed(int(seed))
+    lam = torch.as_tensor(valley.curv, **kw)
+    sig = torch.as_tensor(np.sqrt(valley.noise), **kw)
+    At = torch.as_tensor(A.T.copy(), **kw)
+    x = torch.zeros(S, seeds, **kw)
+    y = torch.full((S, seeds, len(lam)), float(valley.hill_init), **kw)
+    sums = {k: torch.zeros(2, S, len(steps), dtype=torch.float64, device=device) for k in ("river", "hill", "loss")}
     sx, sc, amp, p, b = (float(np.sqrt(valley.river_noise)), valley.scale, valley.amp, valley.power,
                          valley.bend)
 
@@ -171,9 +173,9 @@ def simulate_sgd(valley: Valley, lrs, seeds: int = 64, every: int = 1, seed: int
             z = y - g[..., None]
             lz = z * lam
             gx = -amp * p / sc * (1.0 + x / sc) ** (-p - 1.0) - (b / sc) * torch.cos(x / sc) * lz.sum(-1)
-            gy = lz + sig * torch.randn(y.shape, generator=gen, dtype=dtype)
+            gy = lz + sig * torch.randn(y.shape, generator=gen, **kw)
             if sx > 0:
-                gx = gx + sx * torch.randn(x.shape, generator=gen, dtype=dtype)
+                gx = gx + sx * torch.randn(x.shape, generator=gen, **kw)
             x = x - eta * gx
             y = y - eta[..., None] * gy
             if is_log[t + 1]:
@@ -183,8 +185,8 @@ def simulate_sgd(valley: Valley, lrs, seeds: int = 64, every: int = 1, seed: int
     for k, (s1, s2) in sums.items():
         mean = s1 / seeds
         var = (s2 / seeds - mean.square()).clamp_min(0.0) * seeds / max(seeds - 1, 1)
-        out[k] = mean.numpy()
-        out[k + "_sem"] = (var / seeds).sqrt().numpy()
+        out[k] = mean.cpu().numpy()
+        out[k + "_sem"] = (var / seeds).sqrt().cpu().numpy()
     return out
 
 
