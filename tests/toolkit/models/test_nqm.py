@@ -66,16 +66,43 @@ def test_cli_nqm(tmp_path, written):
     out = tmp_path / "o"
     r = CliRunner().invoke(cli, ["simulate", "nqm", "--schedule", "cosine:peak=0.5,steps=100",
                                  "--schedule", "constant:lr=0.5", "--steps", "100", "--dim", "8",
-                                 "--seeds", "3000", "--every", "10", "--out", str(out)])
+                                 "--seeds", "1500", "--every", "10", "--batch-sizes", "1,4,16,64,256,1024",
+                                 "--momenta", "0.5,0.9", "--emas", "0.9,0.99", "--device", "cpu",
+                                 "--out", str(out)])
     assert r.exit_code == 0, r.output
     m = written(out)
     assert m["steady_state_theory"] == pytest.approx(0.016667, abs=5e-7)
     assert m["steady_state_recursion"] == pytest.approx(1 / 60, rel=1e-9)
     assert abs(m["steady_state_mc"] - 1 / 60) < 5 * m["steady_state_mc_sem"] + 2e-4
-    assert m["mc_max_rel_err"] < 0.05
-    for f in ("report.html", "results.csv", "curves.csv", "curves/cosine.csv", "nqm_curves.png"):
+    assert m["mc_max_abs_z"] < 4.5 and m["noise_form"] == "hessian" and m["device"] == "cpu"
+    # the batch-size study: its Monte Carlo check and the paper's qualitative results on this model
+    assert m["batch_mc_consistent"] and m["batch_mc_points"] >= 100
+    assert m["momentum_raises_critical_batch"] and m["precond_raises_critical_batch"]
+    assert m["critical_batch_ratio_momentum"] == pytest.approx(m["critical_batch_momentum"] / m["critical_batch_sgd"])
+    assert m["perfect_scaling_below_sgd"] and m["diminishing_returns_above_sgd"]
+    for f in ("report.html", "results.csv", "curves.csv", "curves/cosine.csv", "nqm_curves.png",
+              "batch_sizes.csv", "batch_grid.csv", "nqm_steps_vs_batch.png"):
         assert (out / f).exists()
     assert (out / "curves" / "cosine.csv").read_text().splitlines()[0] == "step,lr,loss"
+    assert "critical batch size: sgd" in r.output
+
+
+def test_cli_defaults_are_the_api_defaults():
+    # the README's API example and the command run the same model (issue 14)
+    import inspect
+
+    from cltk.analytics.simulate.nqm import run_nqm
+    from cltk.cli.simulate import nqm as cli_nqm
+
+    params = {p.name: p.default for p in cli_nqm.nqm.params}
+    job = inspect.signature(run_nqm).parameters
+    spec = inspect.signature(nqm.spectrum).parameters
+    for cli_name, api_name in (("h_max", "h_max"), ("h_power", "power"), ("noise", "noise"),
+                               ("noise_form", "noise_form")):
+        assert float(params[cli_name]) == float(spec[api_name].default) if cli_name != "noise_form" else \
+            params[cli_name] == spec[api_name].default == nqm.DEFAULT_SPECTRUM["noise_form"]
+        assert job[cli_name].default == spec[api_name].default
+    assert cli_nqm.OPTIMIZERS == nqm.OPTIMIZERS
 
 
 @pytest.mark.parametrize("args, needle", [
@@ -88,6 +115,11 @@ def test_cli_nqm(tmp_path, written):
     (["--seeds", "-1"], "--seeds"),
     (["--h-max", "nan"], "--h-max"),
     (["--steps", "1"], "--steps"),
+    (["--optimizers", "sgd,adamw"], "--optimizers"),
+    (["--momenta", "0.9,1"], "momenta"),
+    (["--target-frac", "1"], "--target-frac"),
+    (["--batch-sizes", "0,4"], "--batch-sizes"),
+    (["--device", "tpu"], "--device"),
 ])
 def test_cli_nqm_bad_options(tmp_path, args, needle, bad_flag):
     r = CliRunner().invoke(cli, ["simulate", "nqm", "--seeds", "0", "--out", str(tmp_path / "o")] + args)

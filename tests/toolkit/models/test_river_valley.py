@@ -75,11 +75,25 @@ def test_cli_river_valley(tmp_path, written):
     r = CliRunner().invoke(cli, ["simulate", "river-valley", "--schedule", "cosine:peak=0.5,steps=1000",
                                  "--schedule", "wsd:peak=0.5,steps=1000,decay=0.2",
                                  "--schedule", "wsds:peak=0.5,budgets=500/1000,decay=0.1",
-                                 "--seeds", "32", "--sweep-lrs", "0.1,0.3,0.5", "--out", str(out)])
+                                 "--seeds", "32", "--sweep-lrs", "0.1,0.3,0.5", "--device", "cpu", "--out", str(out)])
     assert r.exit_code == 0, r.output
     m = written(out)
     assert m["wsd_below_cosine_final"] is True and m["wsd_above_cosine_stable_frac"] > 0.9
     assert m["hill_lr_r2"] > 0.98 and m["wsds_minus_wsd_max"] is not None
+    # the theory slope: the same through-origin fit applied to the exact steady state at the same LRs
+    lr = np.array([0.1, 0.3, 0.5])
+    th = rv.hill_steady_state(V, lr)
+    assert m["hill_lr_slope_theory"] == pytest.approx(lr @ th / (lr @ lr), rel=1e-12)
+    assert m["hill_lr_slope_small_lr_theory"] == pytest.approx(0.15 / 4)
+    # WSD-S vs WSD, like with like: the WSD run of each budget decays over as many steps as WSD-S did;
+    # at the first budget the two schedules are the same, so the difference is exactly zero
+    import pandas as pd
+
+    w = pd.read_csv(out / "wsds_vs_wsd.csv")
+    assert list(w["decay_steps"]) == [50, 50] and list(w["wsd_frac_decay_steps"]) == [50, 100]
+    assert w["wsds_minus_wsd_same_decay"].iloc[0] == 0.0
+    assert m["wsds_minus_wsd_same_decay_max"] == pytest.approx(w["wsds_minus_wsd_same_decay"].max())
+    assert "exact theory at the same LRs" in r.output
     assert m["law_multipower_heldout_pred_e"] < 0.01
     # the curve files read back through the readers with the exact LR history
     from cltk.analytics.curve_files import read_curve
@@ -107,6 +121,7 @@ def test_cli_river_valley(tmp_path, written):
     (["--noise", "0.1,0.1"], "--noise"),
     (["--floor", "0"], "--floor"),
     (["--sweep-lrs", "0.1,0"], "--sweep-lrs"),
+    (["--device", "gpu"], "--device"),
 ])
 def test_cli_river_bad_options(tmp_path, args, needle, bad_flag):
     bad_flag(CliRunner().invoke(cli, ["simulate", "river-valley", "--out", str(tmp_path / "o")] + args), needle)
