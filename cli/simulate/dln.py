@@ -66,8 +66,9 @@ def _run(job, out_dir: Path, kw: dict) -> None:
     click.echo(f"wrote {path}")
 
 
-_FIRST = ("err", "diff", "ratio", "closed_form", "mc_")
-_THEN = ("time_to", "onset0_", "onset400_", "onset750_", "forgetting", "time_orthogonal", "time_gaussian")
+_FIRST = ("err", "diff", "ratio", "closed_form", "matches_paper", "mc_damage", "_damage_dur", "_damage_onset")
+_THEN = ("time_to", "onset0_", "onset400_", "onset750_", "_damage", "forgetting", "time_orthogonal",
+         "time_gaussian")
 
 
 def headline(metrics: dict, limit: int = 40) -> list:
@@ -143,23 +144,45 @@ def sequential(out_dir, **kw):
 @experiment("critical-period", seeds=2, optimizer="sgd")
 @click.option("--depths", type=_DEPTHS, default="1,2,3,4", show_default=True, help="Comma list of depths D.")
 @click.option("--onsets", type=NumberList(int, min=0), default="0,25,50,100,200,400,750", show_default=True,
-              help="Comma list of deficit onsets (steps).")
+              help="Comma list of onsets of a --deficit-length deficit (steps).")
 @click.option("--strength", type=POSITIVE, default=10.0, show_default=True, help="Strength S of the shared mode.")
 @click.option("--init-scale", type=POSITIVE, default=0.01, show_default=True, help="Initial pathway strength K0.")
 @click.option("--lr", type=POSITIVE, default=0.01, show_default=True, help="ODE step dt (= the SGD learning rate).")
-@click.option("--steps", type=_COUNT, default=1000, show_default=True, help="Steps.")
-@click.option("--deficit-length", type=_COUNT, default=150, show_default=True, help="Deficit length (steps).")
+@click.option("--steps", type=_COUNT, default=1000, show_default=True, help="Steps of the onset sweep.")
+@click.option("--deficit-length", type=_COUNT, default=150, show_default=True,
+              help="Deficit length of the onset sweep (steps).")
+@click.option("--durations", type=NumberList(int, min=0), default="0,5,10,20,30,50,100,150,300", show_default=True,
+              help="Comma list of deficit durations from step 0 (the paper's protocol; 0 = control).")
+@click.option("--after-steps", type=_COUNT, default=1000, show_default=True,
+              help="Steps after the longest deficit of the duration sweep.")
 @click.option("--remove-output", is_flag=True, help="Also remove the deprived pathway's output.")
 @click.option("--width", type=_COUNT, default=4, show_default=True, help="Width of the SGD networks.")
 @click.option("--mc-size", type=click.IntRange(min=0), default=50, show_default=True,
-              help="Matrix completion size (0 skips it).")
+              help="Matrix completion size n (0 skips it).")
 @click.option("--mc-rank", type=_COUNT, default=3, show_default=True, help="Matrix completion target rank.")
+@click.option("--mc-deficits", type=NumberList(str, choices=("rank", "observations")), default="rank,observations",
+              show_default=True, help="Matrix completion deficits: rank (switch from another matrix), observations.")
+@click.option("--mc-deficit-rank", type=_COUNT, default=6, show_default=True,
+              help="Rank of the matrix trained on during a rank deficit.")
 @click.option("--mc-depth", type=_COUNT, default=3, show_default=True, help="Matrix completion depth.")
-@click.option("--mc-steps", type=_COUNT, default=5000, show_default=True, help="Matrix completion steps.")
-@click.option("--mc-deficit-length", type=_COUNT, default=1000, show_default=True,
-              help="Matrix completion deficit steps.")
-@click.option("--mc-onsets", type=NumberList(int, min=0), default="0,1000,2000,3000", show_default=True,
-              help="Matrix completion deficit onsets.")
+@click.option("--mc-lr", type=POSITIVE, default=0.2, show_default=True,
+              help="Matrix completion learning rate (loss: 1/2 mean over observations).")
+@click.option("--mc-init-scale", type=POSITIVE, default=1e-3, show_default=True,
+              help="Matrix completion init: Gaussian, end-to-end Frobenius norm about this x sqrt(n).")
+@click.option("--mc-observed", type=FiniteFloat(min=0, min_open=True, max=1, max_open=True), default=0.3,
+              show_default=True, help="Fraction of the entries observed.")
+@click.option("--mc-deficit-observed", type=FiniteFloat(min=0, min_open=True, max=1), default=0.12,
+              show_default=True, help="Fraction of the entries observed during an observations deficit.")
+@click.option("--mc-durations", type=NumberList(int, min=0), default="0,1000,3000,10000,20000", show_default=True,
+              help="Matrix completion deficit durations from step 0 (0 = control).")
+@click.option("--mc-steps", type=_COUNT, default=20000, show_default=True,
+              help="Matrix completion steps after each deficit.")
+@click.option("--mc-onsets", type=NumberList(int, min=0), default="20000", show_default=True,
+              help="Onsets of late matrix completion deficits of --mc-deficit-length.")
+@click.option("--mc-deficit-length", type=_COUNT, default=10000, show_default=True,
+              help="Length of the late matrix completion deficits.")
+@click.option("--mc-target-loss", type=POSITIVE, default=1e-2, show_default=True,
+              help="Test loss whose time to reach after the deficit is reported.")
 def critical_period(out_dir, **kw):
     """Critical learning periods: two-pathway ODE vs SGD, and deep matrix completion (Kleinman et al. 2024)."""
     from cltk.analytics.simulate.dln.critical_period import run_critical_period

@@ -3,6 +3,7 @@ import inspect
 import json
 
 import click
+import numpy as np
 import pandas as pd
 import pytest
 from click.testing import CliRunner
@@ -22,6 +23,8 @@ def _run(*args):
     (["depth", "--threshold", "1.5"], "--threshold"),
     (["sequential", "--similarities", "1.5"], "--similarities"),
     (["critical-period", "--onsets", "-5"], "--onsets"),
+    (["critical-period", "--mc-deficits", "noise"], "--mc-deficits"),
+    (["critical-period", "--mc-observed", "1.5"], "--mc-observed"),
     (["depth", "--inits", "zeros"], "--inits"),
     (["modes", "--device", "tpu:9"], "device 'tpu:9'"),
     (["modes", "--dtype", "float16"], "--dtype"),
@@ -84,15 +87,36 @@ def test_modes_cli(written, tmp_path):
 
 def test_critical_period_cli(written, tmp_path):
     res = _run("critical-period", "--depths", "1,2", "--onsets", "0,400", "--seeds", "1", "--steps", "900",
-               "--mc-size", "10", "--mc-steps", "300", "--mc-onsets", "0", "--mc-deficit-length", "100",
-               "--out", str(tmp_path))
+               "--durations", "0,20", "--after-steps", "300", "--mc-size", "8", "--mc-durations", "0,200",
+               "--mc-steps", "200", "--mc-onsets", "300", "--mc-deficit-length", "100", "--out", str(tmp_path))
     assert res.exit_code == 0, res.output
     m = _check_outputs(tmp_path, "critical_period.png", written)
-    assert m["ode_D2_onset0_Ka"] == pytest.approx(9.99, abs=0.01)
-    assert m["ode_D2_onset400_Ka"] == pytest.approx(5, abs=0.01)
-    assert m["sgd_ode_max_abs_diff"] < 0.2
-    assert "mc_test_loss_onset0" in m and "mc_test_loss_control" in m
-    assert (tmp_path / "matrix_completion.csv").exists()  # tables after the first: NAME.csv
+    assert (m["ode_D2_onset0_Ka"], m["ode_D2_onset0_Kb"]) == pytest.approx((9.99, 0.01), abs=0.01)
+    assert (m["ode_D2_onset400_Ka"], m["ode_D2_onset400_Kb"]) == pytest.approx((5, 5), abs=0.01)
+    assert m["sgd_ode_max_abs_diff"] < 0.2 and m["sgd_ode_max_abs_diff_durations"] < 0.2
+    # duration protocol: no deficit = no damage; a 20-step deficit from 0 harms D = 2 more than D = 1
+    assert m["ode_D2_dur0_damage"] == 0 and m["ode_D2_dur20_damage"] > m["ode_D1_dur20_damage"] + 0.5
+    for kind in ("rank", "observations"):
+        assert m[f"mc_{kind}_damage_dur0"] == 1 and f"mc_{kind}_damage_dur200" in m
+        assert f"mc_{kind}_damage_onset300" in m and f"mc_{kind}_steps_to_target_dur200" in m
+    assert m["mc_test_loss_control"] == m["mc_observations_test_loss_dur0"] and "mc_damage_onset300" in m
+    for name in ("matrix_completion.csv", "deficit_duration.csv", "matrix_completion_curves.csv",
+                 "deficit_duration.png", "matrix_completion.png"):
+        assert (tmp_path / name).exists(), name  # tables after the first: NAME.csv
+
+
+def test_modes_keys_follow_the_simulated_teacher(written, tmp_path):
+    """Reference keys for any teacher: the unsuffixed ones are the slowest mode's (here s = 2), the
+    _s{s} ones each mode's; Saxe et al.'s t = (1/2s) ln[uf (s - u0) / (u0 (s - uf))]."""
+    res = _run("modes", "--singular-values", "2", "--lr", "0.002", "--seeds", "1", "--width", "2",
+               "--out", str(tmp_path))
+    assert res.exit_code == 0, res.output
+    m = written(tmp_path)
+    half = 0.25 * np.log((2 - 1e-4) / 1e-4)
+    assert m["reference_singular_value"] == 2 and m["closed_form_time_to_half"] == pytest.approx(half, rel=1e-12)
+    assert m["closed_form_time_to_half_s2"] == m["closed_form_time_to_half"]
+    assert m["sim_time_to_half_D2"] == pytest.approx(half, rel=5e-3)
+    assert m["sim_time_to_converge_D2"] == pytest.approx(m["closed_form_time_to_converge"], rel=5e-3)
 
 
 def test_sequential_cli(written, tmp_path):

@@ -1,7 +1,7 @@
 """Deep linear networks: exact dynamics (Saxe et al. 2014), batched torch simulation, sequential
 tasks (Lee et al. 2021; Evron et al. 2022) and critical learning periods (Kleinman, Achille, Soatto
 2024). ``D`` always counts weight matrices; Saxe's number of layers of units is N_l = D + 1."""
-from cltk.models.dln.critical import pathway_ode
+from cltk.models.dln.critical import WindowSweep, pathway_ode, window_sweep
 from cltk.models.dln.sim import (
     INIT_KINDS,
     Deficit,
@@ -11,7 +11,15 @@ from cltk.models.dln.sim import (
     train,
     train_flops,
 )
-from cltk.models.dln.tasks import Task, Teacher, completion_task, make_teacher, random_orthogonal, rotated_pair
+from cltk.models.dln.tasks import (
+    Completion,
+    Task,
+    Teacher,
+    completion_task,
+    make_teacher,
+    random_orthogonal,
+    rotated_pair,
+)
 from cltk.models.dln.theory import (
     depth_rhs,
     depth_time,
@@ -27,10 +35,12 @@ from cltk.models.dln.theory import (
 
 __all__ = [
     "INIT_KINDS",
+    "Completion",
     "Deficit",
     "Task",
     "Teacher",
     "Trace",
+    "WindowSweep",
     "completion_task",
     "depth_rhs",
     "depth_time",
@@ -50,4 +60,5 @@ __all__ = [
     "train_flops",
     "two_layer_time",
     "two_layer_trajectory",
+    "window_sweep",
 ]

@@ -9,7 +9,7 @@ import dataclasses
 import numpy as np
 import torch
 
-__all__ = ["Task", "Teacher", "completion_task", "make_teacher", "random_orthogonal", "rotated_pair"]
+__all__ = ["Completion", "Task", "Teacher", "completion_task", "make_teacher", "random_orthogonal", "rotated_pair"]
 
 
 def random_orthogonal(n: int, rng: np.random.Generator, m: int | None = None) -> np.ndarray:
@@ -108,28 +108,57 @@ class Task:
         return 0.5 * (d * d).sum((-1, -2))
 
 
-def completion_task(n: int, rank: int, frac_observed: float, frac_deficit: float, seed: int = 0,
-                    scale: float = 1.0):
-    """Matrix completion (Kleinman, Achille, Soatto 2024, matrix-completion experiment; Arora et al. 2019): a rank-r
-    target n x n with singular values ``scale``, a set of observed entries and, nested inside it, a
-    smaller set seen during a deficit. Returns (target, full_mask, deficit_mask, test_mask). Observed
-    entries weigh n^2/|Omega| (so the expected gradient equals the fully observed one); the deficit
-    mask keeps that weight on its subset, so its loss is the full loss restricted to fewer entries
-    and a network that already fits every observation feels no deficit. The test mask weighs the
-    unobserved entries 1/|unobserved| (a mean)."""
-    rng = np.random.default_rng(seed)
-    target = (random_orthogonal(n, rng, rank) * scale) @ random_orthogonal(n, rng, rank).T
-    order = rng.permutation(n * n)
-    n_full, n_def = round(frac_observed * n * n), round(frac_deficit * n * n)
-    if not 0 < n_def <= n_full < n * n:
-        raise ValueError("need 0 < deficit observations <= observations < all entries")
+@dataclasses.dataclass
+class Completion:
+    """A matrix-completion problem (numpy arrays, n x n): ``target``, its observation weights
+    ``mask``, the ``test`` weights, and the deficit's target and weights."""
 
-    def mask_of(idx, weight):
+    target: np.ndarray
+    mask: np.ndarray
+    test: np.ndarray
+    deficit_target: np.ndarray
+    deficit_mask: np.ndarray
+
+
+def _gaussian_low_rank(n: int, rank: int, rng: np.random.Generator) -> np.ndarray:
+    """Kleinman et al.'s ``create_matrix``: L R^T / sqrt(r) with standard Gaussian n x r factors,
+    rescaled to Frobenius norm n (entries of root mean square 1)."""
+    m = rng.standard_normal((n, rank)) @ rng.standard_normal((n, rank)).T / np.sqrt(rank)
+    return m * (n / np.linalg.norm(m))
+
+
+def completion_task(n: int, rank: int, observed: float, deficit: str = "observations", *,
+                    deficit_observed: float = 0.1, deficit_rank: int = 10, seed: int = 0) -> Completion:
+    """Deep matrix completion with a deficit (Kleinman, Achille, Soatto 2024, Sec. "matrix completion";
+    setup of Arora et al. 2019 as in their code): an n x n rank-``rank`` Gaussian target (entries of
+    RMS 1), a fraction ``observed`` of the entries seen, uniformly without replacement. Observed
+    entries weigh 1/|Omega|, so the loss 1/2 sum mask (W - M)^2 of :class:`Task` is their 1/2 mean
+    over observations; the test weights are 2/n^2 on every entry, so the test loss is their
+    mean_ij (W - M)_ij^2 over all entries. ``deficit``:
+    ``observations``: the first ``deficit_observed`` x n^2 of the same observations (a nested subset,
+    weights 1/|subset|), same target (their ``main-num-examples.py``);
+    ``rank``: the same observations of an independent rank-``deficit_rank`` target (their ``main.py``,
+    rank switch)."""
+    rng = np.random.default_rng(seed)
+    target = _gaussian_low_rank(n, rank, rng)
+    order = rng.permutation(n * n)
+    n_obs, n_def = round(observed * n * n), round(deficit_observed * n * n)
+    if not 0 < n_obs < n * n:
+        raise ValueError(f"observed fraction {observed} leaves no observed or no unobserved entry")
+
+    def mask_of(idx):
         m = np.zeros(n * n)
-        m[idx] = weight
+        m[idx] = 1.0 / len(idx)
         return m.reshape(n, n)
 
-    full = mask_of(order[:n_full], n * n / n_full)
-    deficit = mask_of(order[:n_def], n * n / n_full)
-    test = mask_of(order[n_full:], 1.0 / (n * n - n_full))
-    return target, full, deficit, test
+    mask = mask_of(order[:n_obs])
+    test = np.full((n, n), 2.0 / (n * n))
+    if deficit == "observations":
+        if not 0 < n_def <= n_obs:
+            raise ValueError(f"deficit_observed {deficit_observed} must give 1 .. {n_obs} observations")
+        return Completion(target, mask, test, target, mask_of(order[:n_def]))
+    if deficit == "rank":
+        if not 1 <= deficit_rank <= n:
+            raise ValueError(f"deficit_rank must be 1 .. {n}, got {deficit_rank}")
+        return Completion(target, mask, test, _gaussian_low_rank(n, deficit_rank, rng), mask)
+    raise ValueError(f"unknown deficit '{deficit}' (choose observations or rank)")
