@@ -11,11 +11,13 @@ from cltk.schedules import parse
 names = ["cosine", "wsd", "twostage"]
 lrs = np.stack([parse(s).render(1000) for s in ("cosine:peak=0.5,steps=1000", "wsd:peak=0.5,steps=1000,decay=0.2",
                                                 "twostage:peak=0.5,low=0.1,switch=700,steps=1000")])
-h, c = nqm.spectrum(32, h_max=1.0, power=1.0, noise=0.1)
+h, c = nqm.spectrum(32, h_max=1.0, power=1.0, noise=0.1)  # c = 0.1 h: the model of `cltk simulate nqm`
 steps, loss = nqm.expected_loss(h, c, lrs, every=10)                   # exact, (3, 101)
 _, mc, sem = nqm.sgd_monte_carlo(h, c, lrs, seeds=2_000, every=10)     # Monte Carlo check
 print("NQM final loss, exact vs Monte Carlo:", loss[:, -1].round(4), mc[:, -1].round(4))
 print(f"max relative error {np.max(np.abs(mc[:, 1:] / loss[:, 1:] - 1)):.2%}")
+study = nqm.study_batch_sizes(h, c, 2.0 ** np.arange(13), target=0.01 * loss[0, 0])  # LR tuned per batch
+print("critical batch sizes:", {opt: round(b, 1) for opt, b in study.critical.items()})
 
 res = rv.expected(rv.Valley(hill_curv=(0.05, 0.2, 0.8), hill_noise=(0.05,)), lrs, every=10)  # river/hill/loss
 curves = rv.to_curves(res, lrs, names)                                 # cltk.curves.Curve objects

@@ -28,8 +28,9 @@ def run_nqm(*, schedules: list[Schedule] | None = None, steps: int | None = None
             noise: float = nqm.DEFAULT_SPECTRUM["noise"], noise_form: str = nqm.DEFAULT_SPECTRUM["noise_form"],
             x0: float = 1.0, seeds: int = 10000, every: int = 5, seed: int = 0, steady=(1.0, 0.1, 0.5),
             steady_steps: int = 400, batch_sizes=DEFAULT_BATCHES, target_frac: float = 0.01,
-            optimizers=("sgd", "momentum", "precond", "ema"), momenta=(0.5, 0.9, 0.99),
-            emas=(0.9, 0.95, 0.98, 0.99, 0.995), precond_power: float = 0.5, lr_per_octave: int = 4,
+            optimizers=nqm.DEFAULT_STUDY["optimizers"], momenta=nqm.DEFAULT_STUDY["momenta"],
+            emas=nqm.DEFAULT_STUDY["emas"], precond_power: float = nqm.DEFAULT_STUDY["power"],
+            lr_per_octave: int = nqm.DEFAULT_STUDY["per_octave"],
             device: str = "cpu", log=print) -> Result:
     """Exact NQM recursion (Zhang et al. 2019, Eq. 5-6) for every schedule, Monte Carlo SGD with
     ``seeds`` seeds checking it (0: none), the steady state ``lr c / (2 (2 - lr h))`` of one

@@ -103,6 +103,11 @@ def test_cli_defaults_are_the_api_defaults():
             params[cli_name] == spec[api_name].default == nqm.DEFAULT_SPECTRUM["noise_form"]
         assert job[cli_name].default == spec[api_name].default
     assert cli_nqm.OPTIMIZERS == nqm.OPTIMIZERS
+    study = inspect.signature(nqm.study_batch_sizes).parameters
+    for cli_name, api_name in (("optimizers", "optimizers"), ("momenta", "momenta"), ("emas", "emas"),
+                               ("precond_power", "power"), ("lr_per_octave", "per_octave")):
+        param = next(p for p in cli_nqm.nqm.params if p.name == cli_name)
+        assert param.type.convert(param.default, None, None) == study[api_name].default == job[cli_name].default
 
 
 @pytest.mark.parametrize("args, needle", [

@@ -7,6 +7,7 @@ exact expected-loss recursion and a Monte Carlo check.
 Defaults (:data:`DEFAULT_SPECTRUM`, shared with ``cltk simulate nqm``): ``h_i = i^-1``, gradient noise
 proportional to the Hessian, ``c_i = 0.1 h_i`` per example (Zhang et al. 2019, Sec. 3.1: C = H)."""
 from cltk.models.nqm.batch import (
+    DEFAULT_STUDY,
     OPTIMIZERS,
     BatchStudy,
     critical_batch_size,
@@ -24,6 +25,7 @@ from cltk.models.nqm.core import (
 )
 from cltk.models.nqm.optim import Configs, expected, monte_carlo, stable_lr, stationary
 
-__all__ = ["DEFAULT_SPECTRUM", "OPTIMIZERS", "BatchStudy", "Configs", "as_lr_matrix", "critical_batch_size",
-           "expected", "expected_loss", "monte_carlo", "optimizer_configs", "sgd_monte_carlo", "spectrum",
-           "stable_lr", "stationary", "steady_state", "steps_to_target", "study_batch_sizes"]
+__all__ = ["DEFAULT_SPECTRUM", "DEFAULT_STUDY", "OPTIMIZERS", "BatchStudy", "Configs", "as_lr_matrix",
+           "critical_batch_size", "expected", "expected_loss", "monte_carlo", "optimizer_configs",
+           "sgd_monte_carlo", "spectrum", "stable_lr", "stationary", "steady_state", "steps_to_target",
+           "study_batch_sizes"]

@@ -24,11 +24,14 @@ import torch
 from cltk.models.nqm.optim import Configs, _as_hc, _Moments, stable_lr, stationary
 from cltk.runtime import torch_threads
 
-__all__ = ["OPTIMIZERS", "BatchStudy", "critical_batch_size", "optimizer_configs", "steps_to_target",
+__all__ = ["DEFAULT_STUDY", "OPTIMIZERS", "BatchStudy", "critical_batch_size", "optimizer_configs", "steps_to_target",
            "study_batch_sizes"]
 
 #: optimizer name -> the settings it tunes over (momenta, EMA decays) and its preconditioning flag
 OPTIMIZERS = ("sgd", "momentum", "precond", "precond_momentum", "ema")
+#: the study's defaults, shared by :func:`study_batch_sizes` and ``cltk simulate nqm``
+DEFAULT_STUDY = {"optimizers": ("sgd", "momentum", "precond", "ema"), "momenta": (0.5, 0.9, 0.99),
+                 "emas": (0.9, 0.95, 0.98, 0.99, 0.995), "power": 0.5, "per_octave": 4}
 
 
 def optimizer_configs(name: str, momenta=(0.9,), emas=(0.9,), power: float = 0.5):
@@ -117,8 +120,9 @@ class BatchStudy:
     noise_scale: dict
 
 
-def study_batch_sizes(h, c, batches, target: float, optimizers=("sgd", "momentum", "precond"),
-                      momenta=(0.9,), emas=(0.9,), power: float = 0.5, per_octave: int = 4,
+def study_batch_sizes(h, c, batches, target: float, optimizers=DEFAULT_STUDY["optimizers"],
+                      momenta=DEFAULT_STUDY["momenta"], emas=DEFAULT_STUDY["emas"],
+                      power: float = DEFAULT_STUDY["power"], per_octave: int = DEFAULT_STUDY["per_octave"],
                       window: int = 20, max_steps: int = 10**6, x0=1.0, factor: float = 2.0,
                       device="cpu", threads: int | None = 1) -> BatchStudy:
     """Steps to ``target`` vs batch size per optimizer, LR tuned per batch size on the grid of the
