@@ -122,7 +122,9 @@ def report_batch_study(rep, m, st, mc, optimizers):
             ax.plot(b, s[ok][0] * b[ok][0] / b, ":", color=line.get_color(), lw=0.8)
         if np.isfinite(st.critical[name]):
             ax.axvline(st.critical[name], color=line.get_color(), ls="--", lw=0.8)
-    ax.set(xscale="log", yscale="log", xlabel="batch size B", ylabel="steps to target (LR tuned per B)")
+    fin = best["steps"][np.isfinite(best["steps"])]
+    ax.set(xscale="log", yscale="log", xlabel="batch size B", ylabel="steps to target (LR tuned per B)",
+           ylim=(0.5 * fin.min(), 2.0 * fin.max()) if len(fin) else None)
     ax.legend(fontsize=8)
     rep.figure(fig, "nqm_steps_vs_batch", "Dotted: perfect scaling (steps ~ 1/B) from the smallest batch; "
                "dashed: critical batch sizes.")
