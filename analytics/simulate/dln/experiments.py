@@ -393,7 +393,8 @@ def demo_section(out_dir: Path) -> dict:
 
     out_dir = Path(out_dir)
     runs = {"modes": run_modes(singular_values=(2.0, 1.0), lr=2e-3, seeds=1),
-            "critical-period": run_critical_period(depths=(1, 2, 3), onsets=(0, 400), seeds=1, mc_size=0)}
+            "critical-period": run_critical_period(depths=(1, 2, 3), onsets=(0, 400), durations=(0, 10, 50),
+                                                   after_steps=500, seeds=1, mc_size=0)}
     for sub, res in runs.items():
         write_result(res, out_dir / sub)
     m1, m2 = runs["modes"].metrics, runs["critical-period"].metrics
