@@ -10,14 +10,14 @@ Nothing here unpickles anything.
 """
 from __future__ import annotations
 
-import csv
-import json
 import math
+import re
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
+from cltk.analytics.log_files import LogTable, open_log
 from cltk.curves import Curve, lr_history_from_log
 from cltk.errors import InputError
 from cltk.files import atomic_write_frame
@@ -29,89 +29,21 @@ LOSS_ALIASES = ("loss", "train/loss", "val/loss", "val_loss", "Metrics/loss", "t
                 "validation/loss")
 
 
-class _Rows:
-    """Raw cells of a log, column -> list of values (None = not logged on that row) plus a
-    human-readable location for each row ("line 7", "event step 300")."""
-
-    def __init__(self, columns: dict[str, list], where: list[str]):
-        self.columns, self.where = columns, where
+#: the most optimizer steps a run may have: the LR history is held per step (8 bytes each), and no
+# pre-training run comes near 10^7 updates; a larger "step" is a token or sample count
+MAX_STEPS = 10_000_000
 
 
-def _read_csv(path: Path) -> _Rows:
-    try:
-        df = pd.read_csv(path, dtype=str, keep_default_na=False, skipinitialspace=True,
-                         sep=None if path.suffix.lower() == ".tsv" else ",", engine="python")
-    except pd.errors.EmptyDataError:
-        raise InputError(f"{path}: file is empty") from None
-    except (pd.errors.ParserError, UnicodeDecodeError, csv.Error) as e:
-        raise InputError(f"{path}: not a readable CSV file ({str(e).splitlines()[0]})") from None
-    cols = {str(c).strip(): [v if v.strip() != "" else None for v in df[c].tolist()] for c in df.columns}
-    return _Rows(cols, [f"line {i + 2}" for i in range(len(df))])
-
-
-def _read_jsonl(path: Path) -> _Rows:
-    cols: dict[str, list] = {}
-    where: list[str] = []
-    with open(path, encoding="utf-8", errors="strict") as f:
-        for lineno, line in enumerate(f, 1):
-            if not line.strip():
-                continue
-            try:
-                obj = json.loads(line)
-            except json.JSONDecodeError as e:
-                raise InputError(f"{path}: line {lineno}: not valid JSON ({e.msg})") from None
-            if not isinstance(obj, dict):
-                raise InputError(f"{path}: line {lineno}: expected one JSON object per line")
-            n = len(where)
-            for k, v in obj.items():
-                cols.setdefault(k, [None] * n).append(v)
-            for v in cols.values():
-                if len(v) == n:
-                    v.append(None)
-            where.append(f"line {lineno}")
-    return _Rows(cols, where)
-
-
-def _read_tensorboard(path: Path) -> _Rows:
-    from tbparse import SummaryReader
-
-    try:
-        df = SummaryReader(str(path), extra_columns={"wall_time"}).scalars
-    except Exception as e:  # noqa: BLE001 - tbparse raises many types for corrupt files
-        raise InputError(f"{path}: not a readable TensorBoard event file ({e})") from None
-    if df is None or len(df) == 0:
-        raise InputError(f"{path}: no scalar summaries in the TensorBoard events")
-    df = df.sort_values("wall_time", kind="stable")
-    cols: dict[str, list] = {"step": df["step"].tolist()}
-    for tag in df["tag"].unique():
-        cols[tag] = [v if t == tag else None for t, v in zip(df["tag"], df["value"])]
-    where = [f"tag '{t}' at step {s}" for t, s in zip(df["tag"], df["step"])]
-    return _Rows(cols, where)
-
-
-def _read_rows(path: Path) -> _Rows:
-    if not path.exists():
-        raise InputError(f"{path}: no such file or directory")
-    if path.is_dir() or "tfevents" in path.name:
-        return _read_tensorboard(path)
-    if path.stat().st_size == 0:
-        raise InputError(f"{path}: file is empty")
-    if path.suffix.lower() in (".pkl", ".pickle", ".pt", ".pth", ".npy", ".npz"):
-        raise InputError(f"{path}: binary/pickle files are not read (export the log as CSV, JSONL or TensorBoard)")
-    if path.suffix.lower() in (".jsonl", ".json", ".ndjson"):
-        return _read_jsonl(path)
-    return _read_csv(path)
-
-
-def _pick(rows: _Rows, path: Path, what: str, given: str | None, aliases: tuple[str, ...], option: str):
+def _pick(table: LogTable, given: str | None, aliases: tuple[str, ...], what: str) -> str | None:
     if given is not None:
-        if given not in rows.columns:
-            raise InputError(f"{path}: no column '{given}' (given by {option}); columns: {', '.join(rows.columns)}")
+        if given not in table.names:
+            raise InputError(f"{table.path}: no column '{given}' (asked for as the {what} column); "
+                             f"columns: {', '.join(table.names)}")
         return given
     for a in aliases:
-        if a in rows.columns:
+        if a in table.names:
             return a
-    lower = {c.lower(): c for c in rows.columns}
+    lower = {c.lower(): c for c in table.names}
     for a in aliases:
         if a.lower() in lower:
             return lower[a.lower()]
@@ -119,42 +51,93 @@ def _pick(rows: _Rows, path: Path, what: str, given: str | None, aliases: tuple[
 
 
 def _number(v, path: Path, where: str, col: str) -> float:
-    if isinstance(v, bool):
-        raise InputError(f"{path}: {where}: column '{col}' holds {v!r}, not a number")
-    if isinstance(v, (int, float)):
-        x = float(v)
-    else:
-        try:
-            x = float(str(v).strip())
-        except ValueError:
-            raise InputError(f"{path}: {where}: column '{col}' holds '{v}', not a number") from None
+    """One cell as a finite float, or an InputError naming the cell."""
+    if isinstance(v, bool) or not isinstance(v, (int, float, str)):
+        raise InputError(f"{path}: {where}: column '{col}' holds {_short(v)}, not a number")
+    try:
+        x = float(v.strip() if isinstance(v, str) else v)
+    except OverflowError:
+        raise InputError(f"{path}: {where}: column '{col}' holds a {len(str(v))}-digit integer, too large "
+                         "for a number of a training log") from None
+    except ValueError:
+        raise InputError(f"{path}: {where}: column '{col}' holds {_short(v)}, not a number") from None
     if not math.isfinite(x):
-        raise InputError(f"{path}: {where}: column '{col}' is {v} (NaN or infinite)")
+        raise InputError(f"{path}: {where}: column '{col}' is {str(v).strip()[:40]} (NaN or infinite)")
     return x
 
 
-def _column_points(rows: _Rows, path: Path, step_col: str, col: str):
-    """(steps, values, where) of the rows where ``col`` was logged, last value kept per step."""
-    last: dict[int, tuple[float, str]] = {}
-    seen_max = -1
-    for i, v in enumerate(rows.columns[col]):
-        if v is None:
-            continue
-        where = rows.where[i]
-        s_raw = rows.columns[step_col][i]
-        if s_raw is None:
-            raise InputError(f"{path}: {where}: '{col}' is logged without a step")
-        s = _number(s_raw, path, where, step_col)
-        if s != int(s) or s < 0:
-            raise InputError(f"{path}: {where}: step {s_raw} is not a non-negative integer")
-        s = int(s)
-        if s < seen_max and s not in last:
-            raise InputError(f"{path}: {where}: step {s} is lower than step {seen_max} logged before it "
-                             "and is not a re-logged step of a resumed run (steps must increase)")
-        seen_max = max(seen_max, s)
-        last[s] = (_number(v, path, where, col), where)  # a resumed run re-logs a step: keep the last
-    steps = np.array(sorted(last), dtype=np.int64)
-    return steps, np.array([last[s][0] for s in steps]), [last[s][1] for s in steps]
+def _short(v) -> str:
+    text = repr(v)
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
+def _numbers(table: LogTable, col: str) -> np.ndarray:
+    """Column ``col`` as floats, NaN where nothing was logged; a bad cell is an InputError, except
+    in the last row, which a writer still running may have cut off: dropped with a warning."""
+    (cells,) = table.cells(col)
+    present = np.array([c is not None and not (isinstance(c, str) and not c.strip()) for c in cells], dtype=bool) \
+        if cells.dtype == object else np.ones(len(cells), dtype=bool)
+    vals = np.full(len(cells), np.nan)
+    try:  # the fast path: every present cell a plain number or numeric text
+        conv = pd.to_numeric(pd.Series(cells[present], dtype=object).map(_plain), errors="coerce")
+        vals[present] = conv.to_numpy(dtype=np.float64, na_value=np.nan)
+    except (TypeError, ValueError, OverflowError):
+        vals[present] = np.nan
+    bad = np.flatnonzero(present & ~np.isfinite(vals))
+    for i in bad:
+        if i == len(cells) - 1 and i > 0 and isinstance(cells[i], str) and _CUT_NUMBER.fullmatch(cells[i].strip()):
+            table.warnings.append(f"{table.path}: {table.where(i)}: the last row's '{col}' cell {_short(cells[i])} "
+                                  "is not a number (a log still being written?); the row was dropped")
+            table.drop_last = True
+            break
+        _number(cells[i], table.path, table.where(i), col)  # raises with the cell's own words
+    return vals
+
+
+# the start of a number cut off by a writer still running ("3e-", "-", "1.5E"); "abc" is not one
+_CUT_NUMBER = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)?([eE][+-]?)?")
+
+
+def _plain(v):
+    """A cell for pandas' numeric parser; bools and containers become NaN (and are refused by
+    :func:`_number` with their place)."""
+    if isinstance(v, bool) or not isinstance(v, (int, float, str)):
+        return np.nan
+    if isinstance(v, int) and abs(v) > 2**1000:
+        return np.nan
+    return v
+
+
+def _column_points(table: LogTable, step_col: str, col: str, steps_all: np.ndarray, vals: np.ndarray):
+    """(steps, values, row indices) of the rows where ``col`` (values ``vals``) was logged, the last
+    value kept per step."""
+    rows = np.flatnonzero(~np.isnan(vals))
+    s = steps_all[rows]
+    if np.isnan(s).any():
+        i = rows[np.flatnonzero(np.isnan(s))[0]]
+        raise InputError(f"{table.path}: {table.where(i)}: '{col}' is logged without a step")
+    bad = np.flatnonzero((s != np.floor(s)) | (s < 0))
+    if len(bad):
+        raise InputError(f"{table.path}: {table.where(rows[bad[0]])}: step {s[bad[0]]:g} is not a non-negative integer")
+    big = np.flatnonzero(s > MAX_STEPS)
+    if len(big):
+        raise InputError(f"{table.path}: {table.where(rows[big[0]])}: step {s[big[0]]:.6g} is beyond the "
+                         f"{MAX_STEPS:.0e} optimizer steps a run may have (is '{step_col}' a token or sample "
+                         "count? use the optimizer-step column)")
+    s = s.astype(np.int64)
+    # a step first seen below an earlier step is out of order; a resumed run re-logs steps it saw
+    uniq, first = np.unique(s, return_index=True)
+    first_of = np.zeros(len(s), dtype=bool)
+    first_of[first] = True
+    prev_max = np.concatenate([[-1], np.maximum.accumulate(s)[:-1]])
+    wrong = np.flatnonzero(first_of & (s < prev_max))
+    if len(wrong):
+        j = wrong[0]
+        raise InputError(f"{table.path}: {table.where(rows[j])}: step {s[j]} is lower than step {prev_max[j]} "
+                         "logged before it and is not a re-logged step of a resumed run (steps must increase)")
+    _, last_rev = np.unique(s[::-1], return_index=True)
+    last = len(s) - 1 - last_rev  # the last row of each step (uniq order)
+    return uniq, vals[rows[last]], rows[last]
 
 
 def read_curve(path, *, name: str | None = None, step_col: str | None = None, lr_col: str | None = None,
@@ -164,24 +147,36 @@ def read_curve(path, *, name: str | None = None, step_col: str | None = None, lr
 
     The LR history comes from ``schedule`` if given, else from the logged LR column (see
     :func:`cltk.curves.lr_history_from_log`; ``warmup_steps`` sets the assumed linear warmup
-    before the first logged LR).
+    before the first logged LR). What was dropped on the way (a cut-off last row) is listed in
+    ``meta["warnings"]``.
     """
     path = Path(path)
-    rows = _read_rows(path)
-    if not rows.where:
-        raise InputError(f"{path}: no data rows")
-    sc = _pick(rows, path, "step", step_col, STEP_ALIASES, "--step-col")
+    table = open_log(path)
+    sc = _pick(table, step_col, STEP_ALIASES, "step")
     if sc is None:
-        raise InputError(f"{path}: no step column (looked for {', '.join(STEP_ALIASES)}; name one with --step-col)")
-    lc = _pick(rows, path, "loss", loss_col, LOSS_ALIASES, "--loss-col")
+        raise InputError(f"{path}: no step column (looked for {', '.join(STEP_ALIASES)}; name the column to use)")
+    lc = _pick(table, loss_col, LOSS_ALIASES, "loss")
     if lc is None:
-        raise InputError(f"{path}: no loss column (looked for {', '.join(LOSS_ALIASES)}; name one with --loss-col)")
-    steps, loss, where = _column_points(rows, path, sc, lc)
+        raise InputError(f"{path}: no loss column (looked for {', '.join(LOSS_ALIASES)}; name the column to use)")
+    rc = None if schedule is not None else _pick(table, lr_col, LR_ALIASES, "learning-rate")
+    if schedule is None and rc is None:
+        raise InputError(f"{path}: no learning-rate column (looked for {', '.join(LR_ALIASES)}; name the column "
+                         "to use or give the schedule)")
+    used = [c for c in dict.fromkeys((sc, lc, rc)) if c]
+    table.cells(*used)
+    if len(table.cells(sc)[0]) == 0:
+        raise InputError(f"{path}: no data rows")
+    vals = {c: _numbers(table, c) for c in used}
+    if table.drop_last:  # the cut-off last row goes from every column
+        for v in vals.values():
+            v[-1] = np.nan
+    steps_all = vals[sc]
+    steps, loss, where = _column_points(table, sc, lc, steps_all, vals[lc])
     if len(steps) == 0:
         raise InputError(f"{path}: column '{lc}' has no values")
     bad = np.flatnonzero(loss <= 0)
     if len(bad):
-        raise InputError(f"{path}: {where[bad[0]]}: loss {loss[bad[0]]:g} is not positive")
+        raise InputError(f"{path}: {table.where(where[bad[0]])}: loss {loss[bad[0]]:g} is not positive")
     meta = {"source": str(path), "step_column": sc, "loss_column": lc}
     if schedule is not None:
         if schedule.steps is not None and schedule.steps <= steps[-1]:
@@ -190,16 +185,12 @@ def read_curve(path, *, name: str | None = None, step_col: str | None = None, lr
         lrs = schedule.render(int(steps[-1]) + 1)
         meta["schedule"] = schedule.spec
     else:
-        rc = _pick(rows, path, "lr", lr_col, LR_ALIASES, "--lr-col")
-        if rc is None:
-            raise InputError(f"{path}: no learning-rate column (looked for {', '.join(LR_ALIASES)}; name one "
-                             "with --lr-col or give the schedule with --schedule)")
-        lr_steps, lr_vals, lr_where = _column_points(rows, path, sc, rc)
+        lr_steps, lr_vals, lr_where = _column_points(table, sc, rc, steps_all, vals[rc])
         if len(lr_steps) == 0:
             raise InputError(f"{path}: column '{rc}' has no values")
         neg = np.flatnonzero(lr_vals < 0)
         if len(neg):
-            raise InputError(f"{path}: {lr_where[neg[0]]}: learning rate {lr_vals[neg[0]]:g} is negative")
+            raise InputError(f"{path}: {table.where(lr_where[neg[0]])}: learning rate {lr_vals[neg[0]]:g} is negative")
         if np.all(lr_vals == 0):
             raise InputError(f"{path}: column '{rc}': every learning rate is 0")
         if warmup_steps is not None and warmup_steps < 0:
@@ -208,6 +199,8 @@ def read_curve(path, *, name: str | None = None, step_col: str | None = None, lr
         # the warmup can only end at or before the first logged LR (after it, logged LRs are interpolated)
         w_end = lr_steps[0] if warmup_steps is None else min(warmup_steps, lr_steps[0])
         meta.update(lr_column=rc, warmup_steps=int(w_end))
+    if table.warnings:
+        meta["warnings"] = list(dict.fromkeys(table.warnings))
     return Curve(name or _default_name(path), steps, loss, lrs, meta)
 
 

@@ -4,10 +4,10 @@ one writer — turns it into the job's output folder:
 - ``metrics.json``: the flat (or, for fit-scaling, documented nested) figures that benchmarks read;
 - ``<name>.csv`` for each table, ``curves.csv`` (and ``curves/<name>.csv`` for each curve, in the
   format ``cltk fit-scaling`` reads), and any other files the job names (``law.json``, ...);
-- ``report.html`` (self-contained, PNGs embedded) and the PNGs beside it, written last, so a folder
-  with a report.html is complete.
+- ``report.html`` (self-contained, PNGs embedded) and the PNGs beside it.
 
-Every file is written atomically (:mod:`cltk.files`)."""
+The set is written to a staging folder and moved into place as one piece, never over an input
+(:mod:`cltk.analytics.output_folder`)."""
 from __future__ import annotations
 
 import dataclasses
@@ -17,6 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
+from cltk.analytics.output_folder import check_out_dir, commit
 from cltk.analytics.report import Report
 from cltk.files import atomic_write_bytes, atomic_write_frame, atomic_write_json, atomic_write_text
 
@@ -64,9 +65,17 @@ def json_safe(v):
     return v
 
 
-def write_result(result: Result, out_dir: str | Path) -> Path:
-    """Write every output of ``result`` into ``out_dir``; returns the path of report.html."""
+def write_result(result: Result, out_dir: str | Path, inputs=()) -> Path:
+    """Write every output of ``result`` into ``out_dir`` as one set (staged, then moved into place:
+    :mod:`cltk.analytics.output_folder`); ``inputs`` are the job's input files, refused if they lie
+    in ``out_dir``. Returns the path of report.html."""
     out_dir = Path(out_dir)
+    check_out_dir(out_dir, inputs)
+    commit(out_dir, lambda stage: _write_set(result, stage))
+    return out_dir / "report.html"
+
+
+def _write_set(result: Result, out_dir: Path) -> Path:
     metrics = json_safe(result.metrics)
     atomic_write_json(out_dir / "metrics.json", metrics)
     for name, frame in result.tables.items():

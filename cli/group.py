@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import importlib
+import os
 import sys
 
 import click
@@ -34,24 +35,47 @@ class LazyGroup(click.Group):
                 formatter.write_dl(rows)
 
     def main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True, **extra):
-        """As click's, but a usage error (bad flag value, missing option, unknown command) is one
-        line naming the command and the flag, with exit code 2, like every other bad input."""
+        """As click's, but every failure is one line on stderr: a usage error (bad flag value,
+        missing option, unknown command) and bad input exit with code 2, an error of the file system
+        (an unwritable --out) with 2 naming the path, anything unexpected with 1 and a hint to
+        rerun with ``--debug`` (accepted anywhere on the line, or CLTK_DEBUG=1) for the traceback."""
+        args = list(sys.argv[1:] if args is None else args)
+        cut = args.index("--") if "--" in args else len(args)
+        debug = "--debug" in args[:cut] or os.environ.get("CLTK_DEBUG", "") not in ("", "0")
+        args = [a for a in args[:cut] if a != "--debug"] + args[cut:]
         if not standalone_mode:
             return super().main(args, prog_name, complete_var, standalone_mode, **extra)
         try:
             rv = super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
         except click.ClickException as e:
             where = f"{e.ctx.command_path}: " if getattr(e, "ctx", None) is not None else ""
-            click.echo(f"error: {where}{' '.join(e.format_message().split())}", err=True)
-            sys.exit(e.exit_code)
+            _fail(f"{where}{' '.join(e.format_message().split())}", e.exit_code)
         except click.exceptions.Abort:
-            click.echo("Aborted!", err=True)
-            sys.exit(1)
+            _fail("aborted", 1)
+        except KeyboardInterrupt:
+            _fail("interrupted", 130)
+        except InputError as e:
+            _fail(str(e), 2)
+        except OSError as e:
+            if debug:
+                raise
+            what = f"{e.filename}: " if e.filename else ""
+            _fail(f"{what}{e.strerror or e}", 2)
+        except MemoryError:
+            if debug:
+                raise
+            _fail("out of memory (the input or the options ask for more than this machine holds)", 1)
+        except Exception as e:  # noqa: BLE001 - the one place an unexpected error becomes one line
+            if debug:
+                raise
+            _fail(f"internal error: {type(e).__name__}: {' '.join(str(e).split())[:300]} "
+                  "(a bug in cltk; rerun with --debug for the traceback and report it)", 1)
         sys.exit(rv if isinstance(rv, int) else 0)
 
-    def invoke(self, ctx):
-        try:
-            return super().invoke(ctx)
-        except InputError as e:
-            click.echo(f"error: {e}", err=True)
-            sys.exit(2)
+
+def _fail(message: str, code: int):
+    """Print ``error: message`` as exactly one line (a file name with a newline or other control
+    character is shown escaped) and exit with ``code``."""
+    line = "".join(ch if ch.isprintable() else repr(ch)[1:-1] for ch in message)
+    click.echo(f"error: {line}", err=True)
+    sys.exit(code)

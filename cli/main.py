@@ -2,8 +2,9 @@
 only when run (``cltk --help`` loads no numpy, torch, pandas or matplotlib).
 
 Bad input of any kind raises :class:`cltk.errors.InputError` (or a subclass: a bad schedule spec,
-law file, proxy config, ...); it is caught here, once, printed as one line ``error: ...`` and the
-command exits with code 2.
+law file, proxy config, ...); it is caught once, by :class:`cltk.cli.group.LazyGroup`, printed as one
+line ``error: ...`` and the command exits with code 2; an unexpected error is one line and exit
+code 1, with ``--debug`` for its traceback.
 """
 from __future__ import annotations
 
@@ -30,6 +31,8 @@ COMMANDS = {
 
 @click.group(cls=LazyGroup, lazy=COMMANDS, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="cltk")
+@click.option("--debug", is_flag=True, expose_value=False,
+              help="Show the traceback of an unexpected error (also accepted after the command, or CLTK_DEBUG=1).")
 def cli():
     """cltk: theory of training dynamics and continual learning.
 

@@ -93,9 +93,9 @@ def lr_history_from_log(log_steps: np.ndarray, log_lrs: np.ndarray, last_step: i
     # a change between two flat stretches is a step schedule (two-stage, step decay): the old value
     # is held until the step where the new one is first logged, instead of being smeared into a ramp
     flat = np.isclose(log_lrs[1:], log_lrs[:-1], rtol=1e-9, atol=0.0)
-    for j in np.flatnonzero(~flat[1:-1]) + 1:
-        if flat[j - 1] and flat[j + 1]:
-            out[int(log_steps[j]) + 1: int(log_steps[j + 1])] = log_lrs[j]
+    jumps = np.flatnonzero(~flat[1:-1] & flat[:-2] & flat[2:]) + 1  # few: only true step changes
+    for j in jumps:
+        out[int(log_steps[j]) + 1: int(log_steps[j + 1])] = log_lrs[j]
     s0 = int(log_steps[0])
     w = s0 if warmup_steps is None else min(int(warmup_steps), s0)
     if s0 > 0:

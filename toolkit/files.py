@@ -13,6 +13,11 @@ _UMASK = os.umask(0)
 os.umask(_UMASK)
 
 
+def umask_mode(mode: int) -> int:
+    """``mode`` as the user's umask leaves it (what a plain ``open`` or ``mkdir`` would create)."""
+    return mode & ~_UMASK
+
+
 def atomic_write(path: str | os.PathLike, write: Callable[[BinaryIO], object]) -> Path:
     """Call ``write(f)`` on a temporary sibling of ``path`` opened for binary writing, then rename it
     into place (so a SIGKILL never leaves a torn file, e.g. a checkpoint ``torch.save`` d into it)."""
@@ -22,7 +27,7 @@ def atomic_write(path: str | os.PathLike, write: Callable[[BinaryIO], object]) -
     try:
         with os.fdopen(fd, "wb") as f:
             write(f)
-        os.chmod(tmp, 0o666 & ~_UMASK)  # mkstemp creates 0600; outputs are read by others (reports)
+        os.chmod(tmp, umask_mode(0o666))  # mkstemp creates 0600; outputs are read by others (reports)
         os.replace(tmp, path)
     except BaseException:
         if os.path.exists(tmp):

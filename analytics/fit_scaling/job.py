@@ -98,7 +98,9 @@ def run_fit_scaling(fit_curves: Sequence[Curve], heldout_curves: Sequence[Curve]
     if n_boot and held:
         metrics["heldout"]["interval_final_coverage"] = float(np.mean([r["final_in_interval"] for r in held]))
         metrics["heldout"]["interval_band_coverage"] = float(np.mean([r["band_coverage"] for r in held]))
-    metrics["notes"] = caveats(law, fit_curves, metrics)
+    # what the readers dropped (a cut-off last row) comes first: it changes what was fitted
+    read_warnings = [w for c in fit_curves + heldout_curves for w in c.meta.get("warnings", [])]
+    metrics["notes"] = read_warnings + caveats(law, fit_curves, metrics)
     result = Result(f"cltk fit-scaling: {law.name} law", metrics,
                     tables={"predictions": pd.concat(frames, ignore_index=True)},
                     files={"law.json": law.to_json()}, metrics_in_report=False, details={"law": law})
