@@ -20,7 +20,7 @@ import pandas as pd
 from cltk.analytics.log_files import LogTable, open_log
 from cltk.curves import Curve, lr_history_from_log
 from cltk.errors import InputError
-from cltk.files import atomic_write_frame
+from cltk.files import atomic_write_frame, safe_file_name
 from cltk.schedules import Schedule
 
 STEP_ALIASES = ("step", "_step", "iter", "iteration", "Step", "global_step", "trainer/global_step", "train/step")
@@ -263,7 +263,7 @@ def write_curves(out_dir: Path, curves: list[Curve]) -> Path:
     LR 0 of "step 0" (see :func:`cltk.models.river_valley.to_curves`), so row ``s`` is update ``s``."""
     wide = None
     for c in curves:
-        atomic_write_frame(out_dir / "curves" / f"{c.name}.csv", _sparse_frame(c))
+        atomic_write_frame(out_dir / "curves" / f"{safe_file_name(c.name)}.csv", _sparse_frame(c))
         f = _sparse_frame(c, f"{c.name}/lr", f"{c.name}/loss")
         wide = f if wide is None else wide.merge(f, on="step", how="outer")
     return atomic_write_frame(out_dir / "curves.csv", wide.sort_values("step"))

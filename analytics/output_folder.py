@@ -59,8 +59,11 @@ def commit(out_dir: Path, write: Callable[[Path], object]) -> object:
     """Call ``write(stage)`` to write the output set into a fresh staging folder, then move it into
     ``out_dir`` (see the module docstring); returns what ``write`` returned."""
     out_dir = Path(out_dir)
-    out_dir.parent.mkdir(parents=True, exist_ok=True)
-    stage = Path(tempfile.mkdtemp(prefix=f".{out_dir.name[:80]}.cltk-new-", dir=out_dir.parent))
+    try:
+        out_dir.parent.mkdir(parents=True, exist_ok=True)
+        stage = Path(tempfile.mkdtemp(prefix=f".{out_dir.name[:80]}.cltk-new-", dir=out_dir.parent))
+    except OSError as e:
+        raise InputError(f"{out_dir}: cannot create the output folder ({e.strerror or e})") from None
     try:
         os.chmod(stage, umask_mode(0o777))  # mkdtemp makes 0700; reports are read by others
         value = write(stage)

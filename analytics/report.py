@@ -13,7 +13,10 @@ import matplotlib
 matplotlib.use("Agg")  # reports are written headless
 import matplotlib.pyplot as plt
 
-from cltk.files import atomic_write_bytes, atomic_write_text
+from cltk.files import atomic_write_bytes, atomic_write_text, safe_file_name
+
+# labels carry users' curve and file names verbatim: "$x$" in a name is text, not TeX to typeset
+matplotlib.rcParams["text.parse_math"] = False
 
 #: marks every report written through the one writer (tests look for it)
 GENERATOR = "cltk write_result"
@@ -72,7 +75,7 @@ class Report:
         fig.savefig(buf, format="png", dpi=110, bbox_inches="tight")
         plt.close(fig)
         data = buf.getvalue()
-        self._pngs[f"{name}.png"] = data
+        self._pngs[f"{safe_file_name(name)}.png"] = data
         b64 = base64.b64encode(data).decode("ascii")
         cap = f"<figcaption>{html.escape(caption)}</figcaption>" if caption else ""
         self._parts.append(f'<figure><img alt="{html.escape(name)}" src="data:image/png;base64,{b64}">{cap}</figure>')

@@ -6,9 +6,11 @@ from pathlib import Path
 
 import click
 
+from cltk.cli.options import OutDir
+
 
 @click.command()
-@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=Path("reports/demo"),
+@click.option("--out", "out_dir", type=OutDir(), default=Path("reports/demo"),
               show_default=True, help="Directory for the demo reports.")
 def demo(out_dir: Path):
     """Run the demo of every capability and write OUT/report.html (a few minutes on CPU)."""

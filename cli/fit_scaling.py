@@ -5,6 +5,8 @@ from pathlib import Path
 
 import click
 
+from cltk.analytics.output_folder import check_out_dir
+from cltk.cli.options import OutDir
 from cltk.errors import InputError
 from cltk.laws import DEFAULT_LAW, LAWS
 from cltk.schedules import parse
@@ -17,17 +19,20 @@ class _MultiValueCommand(click.Command):
     multi_value_options = ("--predict",)
 
     def parse_args(self, ctx, args):
-        out, current = [], None
-        for a in args:
+        out, current, given = [], None, 0
+        for a in [*args, "--"]:
+            if current is not None and (a.startswith("-") or a in self.multi_value_options) and not given:
+                raise click.UsageError(f"{current}: give at least one file after it", ctx)
             if a in self.multi_value_options:
-                current = a
+                current, given = a, 0
                 continue
             if a.startswith("-"):
                 current = None
             elif current is not None:
                 out.append(current)
+                given += 1
             out.append(a)
-        return super().parse_args(ctx, out)
+        return super().parse_args(ctx, out[:-1])
 
 
 def _schedules(specs: tuple[str, ...], files: list[str]) -> dict[str, object]:
@@ -64,7 +69,7 @@ def _schedules(specs: tuple[str, ...], files: list[str]) -> dict[str, object]:
               help="Bootstrap refits for prediction intervals (0: none).")
 @click.option("--level", type=click.FloatRange(0.5, 0.999), default=0.9, show_default=True,
               help="Prediction-interval level.")
-@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), required=True,
+@click.option("--out", "out_dir", type=OutDir(), required=True,
               help="Output directory (metrics.json, law.json, predictions.csv, PNGs, report.html).")
 def fit_scaling(fit_files, predict_files, law, procedure, warmup_steps, schedules, step_col, lr_col, loss_col, n_boot,
                 level,                 out_dir):
@@ -80,6 +85,9 @@ def fit_scaling(fit_files, predict_files, law, procedure, warmup_steps, schedule
     overlap = set(fit_files) & set(predict_files)
     if overlap:
         raise InputError(f"{min(overlap)}: given both as a fit file and with --predict")
+    if n_boot == 1:
+        raise click.BadParameter("one refit gives no interval: use 0 (none) or at least 2", param_hint="--intervals")
+    check_out_dir(out_dir, inputs)  # before any reading: an input inside --out would be replaced
     scheds = _schedules(schedules, inputs)
     from rich.console import Console
 
@@ -98,7 +106,7 @@ def fit_scaling(fit_files, predict_files, law, procedure, warmup_steps, schedule
     with console.status(f"fitting the {law} law on {len(fit)} curve(s)") as status:
         result = run_fit_scaling(fit, held, law=law, procedure=procedure, n_boot=n_boot, level=level,
                                  progress=lambda msg: status.update(f"{law}: {msg}"))
-    write_result(result, out_dir)
+    write_result(result, out_dir, inputs=inputs)
     _print(result.metrics, out_dir)
 
 

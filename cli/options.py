@@ -98,6 +98,26 @@ class ScheduleSpec(click.ParamType):
 POSITIVE = FiniteFloat(min=0, min_open=True)
 
 
+class OutDir(click.ParamType):
+    """An output folder: not a file, and creatable and writable here (checked before any work,
+    so an unwritable ``--out`` is one line, not a failure after an hour of training)."""
+
+    name = "folder"
+
+    def convert(self, value, param, ctx):
+        from pathlib import Path
+
+        from cltk.analytics.output_folder import check_out_dir
+        from cltk.errors import InputError
+
+        path = Path(value)
+        try:
+            check_out_dir(path)
+        except InputError as e:
+            self.fail(str(e), param, ctx)
+        return path
+
+
 def schedule_options(default: str):
     """``--schedule SPEC`` (repeatable, parsed to Schedules) and ``--steps``, as the schedule-driven
     simulators take them; ``default`` says which schedules run when none is given."""

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from cltk.cli.options import NumberList, ScheduleSpec
+from cltk.cli.options import NumberList, OutDir, ScheduleSpec
 
 _DEVICE = click.option("--device", type=click.Choice(["auto", "cpu", "cuda"]), default=None,
                        help="Device (overrides the config's 'device'; auto = CUDA when available).")
@@ -15,7 +15,7 @@ _SET = click.option("--set", "overrides", multiple=True, metavar="KEY=VALUE",
 
 
 def _out(what: str):
-    return click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), required=True,
+    return click.option("--out", "out_dir", type=OutDir(), required=True,
                         help=what)
 
 

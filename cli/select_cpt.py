@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from cltk.cli.options import NumberList, ScheduleSpec
+from cltk.cli.options import NumberList, OutDir, ScheduleSpec
 from cltk.errors import InputError
 
 
@@ -25,7 +25,7 @@ from cltk.errors import InputError
               help="Decay to this fraction of peak.")
 @click.option("--weight-old", type=click.FloatRange(0, 1), default=0.5, show_default=True,
               help="Objective: weight_old * L_old + (1 - weight_old) * L_new at the end.")
-@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), required=True,
+@click.option("--out", "out_dir", type=OutDir(), required=True,
               help="Output directory (metrics.json, candidates.csv, curves.csv, PNG, report.html).")
 def select_cpt(old_law, new_law, pretrain, steps, peaks, warmups, replays, final_ratio, weight_old, out_dir):
     """Choose a continual-pre-training setting with CPT laws OLD_LAW and NEW_LAW (cpt_law_*.json)."""
@@ -45,7 +45,7 @@ def select_cpt(old_law, new_law, pretrain, steps, peaks, warmups, replays, final
                              f"(cpt_law_{dom}.json of `cltk validate`)")
     result = run_select_cpt(laws["old"], laws["new"], pretrain=pretrain, steps=steps, peaks=peaks,
                             warmups=warmups, replays=replays, final_ratio=final_ratio, weight_old=weight_old)
-    path = write_result(result, out_dir)
+    path = write_result(result, out_dir, inputs=[old_law, new_law])
     sel = result.details["selection"]
     click.echo(f"chosen: peak {sel.peak:g}, warmup {sel.warmup}, replay {sel.replay:g}  "
                f"(predicted old {sel.old_loss:.4f}, new {sel.new_loss:.4f}, score {sel.score:.4f})")

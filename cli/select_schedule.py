@@ -5,7 +5,7 @@ from pathlib import Path
 
 import click
 
-from cltk.cli.options import POSITIVE, NumberList
+from cltk.cli.options import POSITIVE, NumberList, OutDir
 from cltk.selection import FAMILIES, OBJECTIVES
 
 
@@ -23,7 +23,7 @@ from cltk.selection import FAMILIES, OBJECTIVES
               "(default: 25/50/75/100% of the post-warmup steps).")
 @click.option("--level", type=click.FloatRange(0.5, 0.999), default=0.9, show_default=True,
               help="Prediction-interval level (needs a law file with bootstrap replicates).")
-@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), required=True,
+@click.option("--out", "out_dir", type=OutDir(), required=True,
               help="Output directory (metrics.json, selection.json, candidates.csv, curves.csv, PNG, report.html).")
 def select_schedule(law_file, steps, peak_lr, family, warmup, objective, checkpoints, level, out_dir):
     """Choose the schedule of a family that minimises a fitted law's predicted loss.
@@ -32,14 +32,20 @@ def select_schedule(law_file, steps, peak_lr, family, warmup, objective, checkpo
     """
     if steps <= warmup + 1:
         raise click.BadParameter(f"{steps} must exceed --warmup {warmup} by more than one step", param_hint="--steps")
+    if checkpoints and max(checkpoints) > steps:
+        raise click.BadParameter(f"checkpoint {max(checkpoints)} is beyond the {steps} steps",
+                                 param_hint="--checkpoints")
+    from cltk.analytics.output_folder import check_out_dir
     from cltk.analytics.result import write_result
+
+    check_out_dir(out_dir, [law_file])
     from cltk.analytics.select_schedule.job import run_select_schedule
     from cltk.laws import read_law
 
     result = run_select_schedule(read_law(law_file), total_steps=steps, peak_lr=peak_lr, family=family, warmup=warmup,
                                  objective=objective, checkpoints=list(checkpoints) if checkpoints else None,
                                  level=level)
-    write_result(result, out_dir)
+    write_result(result, out_dir, inputs=[law_file])
     m = result.metrics
     click.echo(f"chosen ({family}, {objective}): {m['chosen_spec']}")
     iv = f"  [{m['chosen_final_lo']:.4f}, {m['chosen_final_hi']:.4f}]" if m["chosen_final_lo"] is not None else ""

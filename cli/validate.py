@@ -5,10 +5,12 @@ from pathlib import Path
 
 import click
 
+from cltk.cli.options import OutDir
+
 
 @click.command("validate")
 @click.argument("plan_file", type=click.Path(dir_okay=False, path_type=Path))
-@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), required=True,
+@click.option("--out", "out_dir", type=OutDir(), required=True,
               help="Output directory (runs/, metrics.json, curves.csv, cpt_law_*.json, report.html).")
 @click.option("--workers", type=click.IntRange(min=1), default=None,
               help="Override the plan's worker count (local runs split the cores between the workers).")
@@ -28,7 +30,7 @@ def validate(plan_file, out_dir, workers):
         click.echo(f"  run {name}: " + (f"failed ({type(err).__name__}: {err})" if err else "done"), err=True)
 
     result = run_validate(plan, out_dir, workers=workers, on_done=on_done)
-    path = write_result(result, out_dir)
+    path = write_result(result, out_dir, inputs=[plan_file])
     for k, v in result.metrics.items():
         click.echo(f"{k:45s} {v:.5g}" if isinstance(v, float) else f"{k:45s} {v}")
     click.echo(f"wrote {path}")

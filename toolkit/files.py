@@ -2,8 +2,10 @@
 never leaves a half-written report, and an input file is never opened for writing."""
 from __future__ import annotations
 
+import hashlib
 import json
 import os
+import re
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
@@ -11,6 +13,18 @@ from typing import BinaryIO
 
 _UMASK = os.umask(0)
 os.umask(_UMASK)
+
+
+def safe_file_name(name: str, limit: int = 120) -> str:
+    """``name`` as one file-name component: characters other than letters, digits, ``._-`` become
+    ``_`` (no separators, control characters or leading dot), and a name longer than ``limit`` is
+    cut; a changed name gets a short hash of the original, so two names stay distinct, and the temporary
+    sibling of :func:`atomic_write` stays under the 255-byte limit of file systems."""
+    safe = re.sub(r"[^A-Za-z0-9._-]", "_", name).lstrip(".") or "_"
+    if safe == name and len(safe) <= limit:
+        return safe
+    digest = hashlib.sha1(name.encode("utf-8", "surrogatepass")).hexdigest()[:8]
+    return f"{safe[: limit - 9]}-{digest}"
 
 
 def umask_mode(mode: int) -> int:

@@ -174,10 +174,5 @@ def _report(rep: Report, law: LossLaw, metrics: dict, figs) -> None:
     rep.heading("Curves")
     if metrics["interval"]:
         rep.text(f"Prediction intervals ({metrics['interval']['level']:.0%}): {INTERVAL_METHOD}")
-    used = set()
-    for c, pred, role, band in figs:
-        safe = "".join(ch if ch.isalnum() or ch in "-_" else "_" for ch in c.name)
-        while safe in used:  # "wsd_0.2" and "wsd_0_2" would share a file name
-            safe += "_"
-        used.add(safe)
-        rep.figure(curve_figure(c, pred, role, band), f"curve_{safe}", f"{c.name} ({role})")
+    for c, pred, role, band in figs:  # the report makes the PNG name safe and distinct
+        rep.figure(curve_figure(c, pred, role, band), f"curve_{c.name}", f"{c.name} ({role})")
