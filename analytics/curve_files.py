@@ -75,14 +75,14 @@ def _numbers(table: LogTable, col: str) -> np.ndarray:
     """Column ``col`` as floats, NaN where nothing was logged; a bad cell is an InputError, except
     in the last row, which a writer still running may have cut off: dropped with a warning."""
     (cells,) = table.cells(col)
-    present = np.array([c is not None and not (isinstance(c, str) and not c.strip()) for c in cells], dtype=bool) \
-        if cells.dtype == object else np.ones(len(cells), dtype=bool)
     vals = np.full(len(cells), np.nan)
-    try:  # the fast path: every present cell a plain number or numeric text
+    if cells.dtype.kind == "f":  # a CSV column pandas read as numbers (NaN = empty cell)
+        present = ~np.isnan(cells)
+        conv = pd.Series(cells[present])
+    else:  # JSON values: numbers, text, or anything else (refused below with its place)
+        present = np.array([c is not None and not (isinstance(c, str) and not c.strip()) for c in cells], dtype=bool)
         conv = pd.to_numeric(pd.Series(cells[present], dtype=object).map(_plain), errors="coerce")
-        vals[present] = conv.to_numpy(dtype=np.float64, na_value=np.nan)
-    except (TypeError, ValueError, OverflowError):
-        vals[present] = np.nan
+    vals[present] = conv.to_numpy(dtype=np.float64, na_value=np.nan)
     bad = np.flatnonzero(present & ~np.isfinite(vals))
     for i in bad:
         if i == len(cells) - 1 and i > 0 and isinstance(cells[i], str) and _CUT_NUMBER.fullmatch(cells[i].strip()):
@@ -90,7 +90,8 @@ def _numbers(table: LogTable, col: str) -> np.ndarray:
                                   "is not a number (a log still being written?); the row was dropped")
             table.drop_last = True
             break
-        _number(cells[i], table.path, table.where(i), col)  # raises with the cell's own words
+        # raises with the cell's own words, or reads what pandas would not ("1_000")
+        vals[i] = _number(cells[i], table.path, table.where(i), col)
     return vals
 
 

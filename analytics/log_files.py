@@ -38,8 +38,9 @@ _SKIP_LINE = re.compile(r"^[ \t,;]*(#.*)?\r?$", re.M)
 
 
 class LogTable:
-    """Cells of a log by column (``None`` or ``""`` = not logged on that row), loaded lazily per
-    column for CSV; ``where(i)`` names row ``i``'s place in the file ("line 7")."""
+    """Cells of a log by column (float64 arrays with NaN, or object arrays with ``None`` or ``""``,
+    = not logged on that row), loaded lazily per column for CSV; ``where(i)`` names row ``i``'s
+    place in the file ("line 7")."""
 
     def __init__(self, path: Path, names: list[str], load: Callable[[list[str]], dict[str, np.ndarray]],
                  where: Callable[[int], str], warnings: list[str] | None = None):
@@ -95,7 +96,7 @@ def _csv(path: Path, text: str, sep: str) -> LogTable:
     lines = text.split("\n")
     if lines and lines[-1].strip() == "":
         lines.pop()  # the newline that ends the last line
-    if _SKIP_LINE.search(text):  # drop comment and blank lines, remembering where the rest were
+    if _SKIP_LINE.search(text.rstrip("\r\n")):  # drop comment and blank lines, remembering where the rest were
         keep = [i for i, ln in enumerate(lines) if not _SKIP_LINE.fullmatch(ln)]
         lines = [lines[i] for i in keep]
         numbers = np.asarray(keep, dtype=np.int64) + 1
@@ -121,8 +122,10 @@ def _csv(path: Path, text: str, sep: str) -> LogTable:
         if not body:
             return {c: np.empty(0, dtype=object) for c in cols}
         try:
-            df = pd.read_csv(io.StringIO("\n".join([lines[0], *body])), sep=sep, usecols=cols, dtype=str,
-                             keep_default_na=False, na_filter=False, skipinitialspace=True, engine="c")
+            # empty cells are "not logged" (NaN); anything else that is not a number ("nan", "x")
+            # leaves its column as text, which the curve reader refuses with the cell's place
+            df = pd.read_csv(io.StringIO("\n".join([lines[0], *body])), sep=sep, usecols=cols,
+                             keep_default_na=False, na_values=[""], skipinitialspace=True, engine="c")
         except pd.errors.ParserError as e:
             m = re.search(r"line (\d+), saw (\d+)", str(e))
             where = f"line {rows[int(m.group(1)) - 2]}: " if m and int(m.group(1)) - 2 < len(rows) else ""
@@ -130,9 +133,19 @@ def _csv(path: Path, text: str, sep: str) -> LogTable:
                              f"{f' ({m.group(2)} fields)' if m else ''}") from None
         except (ValueError, csv.Error) as e:
             raise InputError(f"{path}: not a readable CSV file ({str(e).splitlines()[0]})") from None
-        return {c: df[c].to_numpy(dtype=object) for c in cols}
+        return {c: _column(df[c]) for c in cols}
 
     return LogTable(path, names, load, lambda i: f"line {rows[i]}", warnings)
+
+
+def _column(col: pd.Series) -> np.ndarray:
+    """A parsed CSV column: float64 when pandas read every cell as a number (NaN = empty), else
+    an object array of the cells' text (None = empty)."""
+    if pd.api.types.is_numeric_dtype(col) and not pd.api.types.is_bool_dtype(col):
+        return col.to_numpy(dtype=np.float64, na_value=np.nan)
+    out = col.astype(object).to_numpy().copy()
+    out[pd.isna(col).to_numpy()] = None
+    return out
 
 
 def _jsonl(path: Path, text: str) -> LogTable:

@@ -29,7 +29,7 @@ from cltk.schedules import Schedule
 
 FORMAT_VERSION = 1
 #: points predicted per block of work (bounds the memory of the per-point x per-bin arrays)
-_PREDICT_CHUNK = 2048
+_PREDICT_CHUNK = 8192
 # the residual given to the optimiser where a trial point's prediction is not finite
 _BAD_RESIDUAL = 1e3
 
@@ -219,10 +219,20 @@ class LossLaw(BootstrapIntervals):
 
     def _predict_target(self, param_sets: list[dict], curve: Curve, steps: np.ndarray) -> np.ndarray:
         """Predictions (n_sets, n_steps), prepared in chunks of steps so that a per-step log of
-        10^5 points never holds a points x bins array at once."""
-        parts = [self._predict_sets(param_sets, self._prepare(curve, steps[i: i + _PREDICT_CHUNK]))
-                 for i in range(0, len(steps), _PREDICT_CHUNK)]
-        return np.concatenate(parts, axis=1)
+        10^5 points never holds a points x bins array at once. Beyond :data:`EXACT_POINTS` points
+        the law is evaluated exactly at anchor steps (evenly spread, plus every step for a while
+        after each sudden LR change, where the loss bends fastest) and interpolated linearly between
+        them: the law is smooth on the scale of the anchors' spacing, and 10^6 points cost what
+        ~10^5 do (the interpolation error is measured by benchmarks/bench_long_logs.py)."""
+        steps = np.asarray(steps, dtype=np.int64)
+        anchors = _anchor_index(curve.lrs, steps)
+        at = steps[anchors]
+        parts = [self._predict_sets(param_sets, self._prepare(curve, at[i: i + _PREDICT_CHUNK]))
+                 for i in range(0, len(at), _PREDICT_CHUNK)]
+        pred = np.concatenate(parts, axis=1)
+        if len(anchors) == len(steps):
+            return pred
+        return np.stack([np.interp(steps, at, row) for row in pred])
 
     def _predict_sets(self, param_sets: list[dict], prep) -> np.ndarray:
         """Predictions (n_sets, n_points) of several parameter sets on one precomputed target."""
@@ -372,6 +382,31 @@ class LossLaw(BootstrapIntervals):
                                  method="trf", x_scale="jac", xtol=1e-10, ftol=1e-12, gtol=1e-10, max_nfev=400)
         except (ValueError, np.linalg.LinAlgError) as e:  # a singular or non-finite step: this start failed
             return OptimizeResult(x=x0, cost=np.inf, nfev=0, status=-1, success=False, message=f"failed: {e}")
+
+
+#: the most points a prediction evaluates exactly; longer logs are interpolated between anchors
+EXACT_POINTS = 50_000
+# after an LR change of more than this fraction of the peak between two logged points, the next
+# points are all anchors (the loss relaxes over hundreds of steps after a sudden drop)
+_JUMP, _AFTER_JUMP = 1e-3, 512
+
+
+def _anchor_index(lrs: np.ndarray, steps: np.ndarray) -> np.ndarray:
+    """Indices of ``steps`` at which a long prediction is evaluated exactly (all of them for
+    at most :data:`EXACT_POINTS` points)."""
+    n = len(steps)
+    if n <= EXACT_POINTS:
+        return np.arange(n)
+    keep = np.zeros(n, dtype=bool)
+    keep[np.linspace(0, n - 1, EXACT_POINTS // 2).round().astype(np.int64)] = True
+    # and log-spaced ones: early in training the loss falls like a power of the LR area
+    keep[np.geomspace(1, n, EXACT_POINTS // 4).astype(np.int64) - 1] = True
+    lr_at = lrs[steps]
+    jumps = np.flatnonzero(np.abs(np.diff(lr_at)) > _JUMP * max(lrs.max(), 1e-30)) + 1
+    if len(jumps):
+        span = (jumps[:, None] + np.arange(-1, _AFTER_JUMP)[None, :]).ravel()
+        keep[np.clip(span, 0, n - 1)] = True
+    return np.flatnonzero(keep)
 
 
 def huber(r: np.ndarray, delta: float) -> tuple[np.ndarray, np.ndarray]:

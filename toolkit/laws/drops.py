@@ -36,25 +36,45 @@ def bin_edges(max_dist: int, exact: int, rel_width: float) -> np.ndarray:
     return np.asarray(edges, dtype=np.int64)
 
 
+# the O(steps) prefix sums of the last few LR histories: predicting a 10^6-step log in chunks of
+# points would otherwise redo them for every chunk (the history is checked, not only its identity)
+_HISTORY_CACHE: list[tuple] = []
+
+
+def _history_sums(eta: np.ndarray, start: int):
+    key = (len(eta), start, float(eta.sum()), float(eta[-1]))
+    for cached, k, sums in _HISTORY_CACHE:
+        if cached is eta and k == key:
+            return sums
+    d = np.zeros_like(eta)
+    d[start + 1:] = eta[start:-1] - eta[start + 1:]
+    if not np.any(np.abs(d) > 1e-12 * max(eta.max(), 1e-30)):
+        sums = None
+    else:
+        S1 = np.cumsum(eta)
+        a = np.abs(d)
+        S1prev = np.concatenate([[0.0], S1[:-1]])  # S1(k-1)
+        ell = np.log(np.maximum(eta, 1e-8 * eta.max()))
+
+        def prefix(v):
+            return np.concatenate([[0.0], np.cumsum(v)])
+
+        sums = (S1, S1prev, ell, prefix(d), prefix(a), prefix(a * S1prev), prefix(a * ell))
+    _HISTORY_CACHE.insert(0, (eta, key, sums))
+    del _HISTORY_CACHE[4:]
+    return sums
+
+
 def drop_bins(eta: np.ndarray, steps, start: int, exact: int = 32, rel_width: float = 1 / 32) -> DropBins | None:
     """Bins of the LR changes ``eta[k-1] - eta[k]`` for ``k > start`` (``start``: the warmup's end,
     or 0 to sum the warmup's increases too) seen from each step of ``steps``; None when the LR never
     changes after ``start``."""
     steps = np.asarray(steps, dtype=np.int64)
-    S1 = np.cumsum(eta)
-    Z = S1[steps]
-    d = np.zeros_like(eta)
-    d[start + 1:] = eta[start:-1] - eta[start + 1:]
-    if not np.any(np.abs(d) > 1e-12 * max(eta.max(), 1e-30)):
+    sums = _history_sums(eta, start)
+    if sums is None:
         return None
-    a = np.abs(d)
-    S1prev = np.concatenate([[0.0], S1[:-1]])  # S1(k-1)
-    ell = np.log(np.maximum(eta, 1e-8 * eta.max()))
-
-    def prefix(v):
-        return np.concatenate([[0.0], np.cumsum(v)])
-
-    cd, ca, caP, caL = prefix(d), prefix(a), prefix(a * S1prev), prefix(a * ell)
+    S1, S1prev, ell, cd, ca, caP, caL = sums
+    Z = S1[steps]
     edges = bin_edges(int(steps.max()), exact, rel_width)
     # bin m of point j holds k in [t_j - edges[m+1] + 1, t_j - edges[m]]
     hi = steps[:, None] - edges[None, :-1]
