@@ -1,0 +1,112 @@
+"""Schedules out (cltk.schedule_export): the exported LR equals the schedule's value at every step."""
+import io
+import sys
+
+import numpy as np
+import pytest
+import torch
+
+from cltk.schedule_export import to_array, to_optax, to_torch, write_schedule
+from cltk.schedules import ScheduleError, parse
+
+SPECS = ["wsd:peak=3e-4,steps=300,warmup=30,decay=0.25,shape=sqrt,final=3e-5",
+         "cosine:peak=1e-3,steps=200,final=1e-4,warmup=20",
+         "warmup:peak=3e-4,steps=40 + constant:lr=3e-4,steps=100 + constant:lr=9e-5,steps=60",
+         "wsd:peak=3e-4,steps=250,decay=50,shape=exp,final=3e-5,warmup=25"]
+
+
+def _train(spec: str, base_lr: float):
+    """Train a tiny model with the exported scheduler; the LR each optimizer step used."""
+    torch.manual_seed(0)
+    model = torch.nn.Sequential(torch.nn.Linear(4, 3), torch.nn.Linear(3, 1))
+    opt = torch.optim.AdamW(model.parameters(), lr=base_lr)
+    sched = to_torch(parse(spec), opt)
+    x, y = torch.randn(16, 4), torch.randn(16, 1)
+    used = []
+    for _ in range(parse(spec).steps):
+        used.append([g["lr"] for g in opt.param_groups])
+        opt.zero_grad()
+        torch.nn.functional.mse_loss(model(x), y).backward()
+        opt.step()
+        sched.step()
+    return np.array(used), sched, opt
+
+
+@pytest.mark.parametrize("spec", SPECS)
+def test_torch_scheduler_reproduces_the_schedule_step_by_step(spec):
+    used, sched, _ = _train(spec, base_lr=1e-3)
+    assert isinstance(sched, torch.optim.lr_scheduler.LambdaLR)
+    # exact equality: the LR is the schedule's value, not base * (value / base)
+    np.testing.assert_array_equal(used[:, 0], parse(spec).render())
+    # the lambda is the multiplier relative to the base LR
+    assert sched.lr_lambdas[0](123) == pytest.approx(parse(spec)(123) / 1e-3, rel=1e-15)
+
+
+def test_torch_scheduler_with_base_lr_zero_and_group_ratios():
+    spec = SPECS[0]
+    used, _, _ = _train(spec, base_lr=0.0)
+    np.testing.assert_array_equal(used[:, 0], parse(spec).render())
+    # two groups, the second at half the first's base LR: the ratio survives, the first is exact
+    torch.manual_seed(0)
+    model = torch.nn.Sequential(torch.nn.Linear(4, 3), torch.nn.Linear(3, 1))
+    opt = torch.optim.SGD([{"params": model[0].parameters(), "lr": 2e-3},
+                           {"params": model[1].parameters(), "lr": 1e-3}], lr=2e-3)
+    sched = to_torch(spec, opt)
+    for s in range(5):
+        assert opt.param_groups[0]["lr"] == parse(spec)(s)
+        assert opt.param_groups[1]["lr"] == pytest.approx(0.5 * parse(spec)(s), rel=1e-15)
+        opt.step()
+        sched.step()
+
+
+def test_torch_scheduler_state_dict_saves_and_resumes():
+    spec = SPECS[2]
+    _, sched, opt = _train(spec, base_lr=3e-4)
+    buf = io.BytesIO()
+    torch.save(sched.state_dict(), buf)  # the schedule's closure is not in it: it pickles
+    buf.seek(0)
+    state = torch.load(buf, weights_only=False)
+    assert state["schedule_spec"] == parse(spec).spec
+    # resume: a fresh scheduler loaded from the state continues at the saved step
+    fresh = to_torch(spec, torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=3e-4))
+    fresh.load_state_dict(state)
+    assert fresh.last_epoch == parse(spec).steps
+
+
+@pytest.mark.parametrize("spec", SPECS)
+def test_arrays_match_render(spec, tmp_path):
+    s = parse(spec)
+    np.testing.assert_array_equal(to_array(s), s.render())
+    np.testing.assert_array_equal(to_array(spec, 77), s.render(77))
+    np.testing.assert_array_equal(to_array(s, [0, 5, 199]), s.render()[[0, 5, 199]])
+    write_schedule(s, tmp_path / "lr.npy")
+    np.testing.assert_array_equal(np.load(tmp_path / "lr.npy"), s.render())
+    write_schedule(s, tmp_path / "lr.csv")
+    table = np.loadtxt(tmp_path / "lr.csv", delimiter=",", skiprows=1)
+    np.testing.assert_array_equal(table[:, 0], np.arange(s.steps))
+    np.testing.assert_array_equal(table[:, 1], s.render())  # 17 digits read back exactly
+    assert not list(tmp_path.glob(".*.tmp"))  # atomic: no temporary left behind
+
+
+def test_bad_exports_are_one_line_errors(tmp_path):
+    with pytest.raises(ScheduleError, match=r"\.csv or \.npy"):
+        write_schedule(SPECS[0], tmp_path / "lr.txt")
+    with pytest.raises(ScheduleError, match="unbounded"):
+        to_array("invsqrt:peak=1e-3,warmup=10")
+    with pytest.raises(ScheduleError, match="whole numbers"):
+        to_array(SPECS[0], [1.5])
+
+
+def test_to_optax_without_optax_says_what_to_install(monkeypatch):
+    monkeypatch.setitem(sys.modules, "optax", None)  # as if it were not installed
+    with pytest.raises(ImportError, match="pip install optax"):
+        to_optax(SPECS[0])
+
+
+def test_to_optax_matches_the_schedule_when_installed():
+    jnp = pytest.importorskip("jax.numpy")
+    pytest.importorskip("optax")
+    s = parse(SPECS[0])
+    fn = to_optax(s)
+    got = np.array([float(fn(jnp.asarray(i))) for i in range(s.steps)])
+    np.testing.assert_allclose(got, s.render(), rtol=1e-6)  # float32 table
