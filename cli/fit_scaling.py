@@ -6,7 +6,7 @@ from pathlib import Path
 import click
 
 from cltk.analytics.output_folder import check_out_dir
-from cltk.cli.options import OutDir
+from cltk.cli.options import FiniteFloat, OutDir
 from cltk.errors import InputError
 from cltk.laws import DEFAULT_LAW, LAWS
 from cltk.schedules import parse
@@ -67,7 +67,7 @@ def _schedules(specs: tuple[str, ...], files: list[str]) -> dict[str, object]:
 @click.option("--loss-col", default=None, help="Loss column name (default: loss/train/loss/val/loss/...).")
 @click.option("--intervals", "n_boot", type=click.IntRange(min=0), default=32, show_default=True,
               help="Bootstrap refits for prediction intervals (0: none).")
-@click.option("--level", type=click.FloatRange(0.5, 0.999), default=0.9, show_default=True,
+@click.option("--level", type=FiniteFloat(min=0.5, max=0.999), default=0.9, show_default=True,
               help="Prediction-interval level.")
 @click.option("--out", "out_dir", type=OutDir(), required=True,
               help="Output directory (metrics.json, law.json, predictions.csv, PNGs, report.html).")

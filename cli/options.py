@@ -15,9 +15,10 @@ class NumberList(click.ParamType):
     name = "list"
 
     def __init__(self, kind: type = float, count: int | None = None, min: float | None = None,
-                 max: float | None = None, min_open: bool = False, choices: tuple[str, ...] | None = None):
+                 max: float | None = None, min_open: bool = False, choices: tuple[str, ...] | None = None,
+                 max_open: bool = False):
         self.kind, self.count, self.choices = kind, count, choices
-        self.min, self.max, self.min_open = min, max, min_open
+        self.min, self.max, self.min_open, self.max_open = min, max, min_open, max_open
 
     def convert(self, value, param, ctx):
         if isinstance(value, tuple):
@@ -43,8 +44,8 @@ class NumberList(click.ParamType):
         for v in vals:
             if self.min is not None and (v < self.min or (self.min_open and v == self.min)):
                 self.fail(f"values must be {'>' if self.min_open else '>='} {self.min:g}, got {v:g}", param, ctx)
-            if self.max is not None and v > self.max:
-                self.fail(f"values must be <= {self.max:g}, got {v:g}", param, ctx)
+            if self.max is not None and (v > self.max or (self.max_open and v == self.max)):
+                self.fail(f"values must be {'<' if self.max_open else '<='} {self.max:g}, got {v:g}", param, ctx)
         if self.kind is int:
             if any(v != int(v) for v in vals):
                 self.fail(f"expected whole numbers, got '{text}'", param, ctx)

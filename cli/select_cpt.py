@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from cltk.cli.options import NumberList, OutDir, ScheduleSpec
+from cltk.cli.options import FiniteFloat, NumberList, OutDir, ScheduleSpec
 from cltk.errors import InputError
 
 
@@ -19,11 +19,11 @@ from cltk.errors import InputError
               help="Comma-separated re-warm peak LRs to consider.")
 @click.option("--warmups", type=NumberList(int, min=0), default="0", show_default=True,
               help="Comma-separated re-warm lengths (steps).")
-@click.option("--replays", type=NumberList(float, min=0, max=1), default="0", show_default=True,
-              help="Comma-separated replay fractions in [0, 1].")
-@click.option("--final-ratio", type=click.FloatRange(0, 1), default=0.1, show_default=True,
+@click.option("--replays", type=NumberList(float, min=0, max=1, max_open=True), default="0", show_default=True,
+              help="Comma-separated replay fractions in [0, 1) (1 would train on old data only).")
+@click.option("--final-ratio", type=FiniteFloat(min=0, max=1), default=0.1, show_default=True,
               help="Decay to this fraction of peak.")
-@click.option("--weight-old", type=click.FloatRange(0, 1), default=0.5, show_default=True,
+@click.option("--weight-old", type=FiniteFloat(min=0, max=1), default=0.5, show_default=True,
               help="Objective: weight_old * L_old + (1 - weight_old) * L_new at the end.")
 @click.option("--out", "out_dir", type=OutDir(), required=True,
               help="Output directory (metrics.json, candidates.csv, curves.csv, PNG, report.html).")

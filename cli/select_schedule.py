@@ -5,7 +5,7 @@ from pathlib import Path
 
 import click
 
-from cltk.cli.options import POSITIVE, NumberList, OutDir
+from cltk.cli.options import POSITIVE, FiniteFloat, NumberList, OutDir
 from cltk.selection import FAMILIES, OBJECTIVES
 
 
@@ -21,7 +21,7 @@ from cltk.selection import FAMILIES, OBJECTIVES
 @click.option("--checkpoints", type=NumberList(int, min=1), default=None,
               help="Comma-separated steps for --objective anytime "
               "(default: 25/50/75/100% of the post-warmup steps).")
-@click.option("--level", type=click.FloatRange(0.5, 0.999), default=0.9, show_default=True,
+@click.option("--level", type=FiniteFloat(min=0.5, max=0.999), default=0.9, show_default=True,
               help="Prediction-interval level (needs a law file with bootstrap replicates).")
 @click.option("--out", "out_dir", type=OutDir(), required=True,
               help="Output directory (metrics.json, selection.json, candidates.csv, curves.csv, PNG, report.html).")

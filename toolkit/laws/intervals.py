@@ -71,7 +71,7 @@ class BootstrapIntervals:
             sets, failed, at_limit = [], 0, 0
             for b in range(n):
                 w = np.concatenate([_block_counts(len(c.steps), block_frac, rng) for c in curves])
-                res = self._refine(y, feats, full_nl, free, nl0, lin0, bounds, np.sqrt(w * base_w))
+                res = self._refine(y, feats, full_nl, free, nl0, lin0, bounds, np.sqrt(w * base_w), refit=True)
                 if not np.isfinite(res.cost):  # a replicate whose refit failed is left out and counted
                     failed += 1
                     continue
@@ -82,7 +82,7 @@ class BootstrapIntervals:
             errs = []
             for i, c in enumerate(curves if len(curves) > 1 else []):
                 w = np.concatenate([np.full(len(d.steps), float(j != i)) for j, d in enumerate(curves)])
-                res = self._refine(y, feats, full_nl, free, nl0, lin0, bounds, np.sqrt(w * base_w))
+                res = self._refine(y, feats, full_nl, free, nl0, lin0, bounds, np.sqrt(w * base_w), refit=True)
                 if not np.isfinite(res.cost):
                     failed += 1
                     continue

@@ -107,11 +107,11 @@ class MultiPowerLaw(LossLaw):
         self._problem_curves = curves  # the paper procedure's initialisation reads the curves themselves
         return super()._problem(curves)
 
-    def _refine(self, y, feats, full_nl, free, nl_free, lin, bounds, sqrt_w=None):
+    def _refine(self, y, feats, full_nl, free, nl_free, lin, bounds, sqrt_w=None, refit: bool = False):
         """With the paper's procedure every (re)fit, bootstrap replicates included, reruns the whole
         procedure on the weighted data instead of refining from the fitted parameters."""
         if self.procedure == "converged":
-            return super()._refine(y, feats, full_nl, free, nl_free, lin, bounds, sqrt_w)
+            return super()._refine(y, feats, full_nl, free, nl_free, lin, bounds, sqrt_w, refit)
         if self.fixed:
             raise LawError("multipower: the paper's procedure fits every parameter (fix none)")
         w = np.ones_like(y) if sqrt_w is None else sqrt_w ** 2
