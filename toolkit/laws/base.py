@@ -299,8 +299,9 @@ class LossLaw(BootstrapIntervals):
                                f"(step {int(c.steps[0])}); drop points logged before training starts")
         n_params = len(self.lin_names) + len(self.nl_names) - len(self.fixed)
         if sum(len(c.steps) for c in curves) <= n_params:
-            raise LawError(f"{self.name}: {n_params} parameters need more than "
-                           f"{sum(len(c.steps) for c in curves)} logged points")
+            where = ", ".join(f"{c.meta.get('source', c.name)} ({len(c.steps)})" for c in curves)
+            raise LawError(f"{where}: too few logged points to fit the {self.name} law's {n_params} parameters "
+                           f"(needs more than {n_params} in all; log more often or add curves)")
         # long logs (per-step, 10^4-10^6 points) are fitted on block means: the cost of a fit grows
         # with the points, the information about the law's few parameters does not
         return [block_means(c, self.max_points)[0] for c in curves]
