@@ -19,12 +19,17 @@ from cltk.schedules import Schedule
 
 TITLE = "Power-law rehearsal environments: forgetting, knowledge accumulation, stability gap"
 LEARNERS = ("linear", "deep", "mlp")
-METRICS = ("final_acc", "knowledge", "forgetting", "min_acc", "stability_gap")
+METRICS = ("final_acc", "knowledge", "forgetting", "min_acc", "stability_gap", "avg_acc", "bwt", "fwt", "wc_acc",
+           "worst_after_switch")
+#: what "acc" means per learner: the regression learners score explained variance, which can be negative
+SCORE = {"linear": "explained variance 1 - L/L(0) (can be negative)",
+         "deep": "explained variance 1 - L/L(0) (can be negative)", "mlp": "test accuracy"}
 #: regression learners see a population gradient (no noise) and would refit each block fully at the
 #: MLP's rate; a smaller rate lets them integrate over blocks, as the MLP does
 DEFAULT_LR = {"linear": "constant:lr=0.02", "deep": "constant:lr=0.02", "mlp": "constant:lr=0.1"}
 HIGHER_IS_BETTER = {"final_acc": True, "knowledge": True, "forgetting": False, "min_acc": True,
-                    "stability_gap": False}
+                    "stability_gap": False, "avg_acc": True, "bwt": True, "fwt": True, "wc_acc": True,
+                    "worst_after_switch": True}
 
 
 def rehearsal_lags(env: R.Environment, e: int) -> np.ndarray:
@@ -80,6 +85,7 @@ def run_rehearsal(*, learners=LEARNERS, schedule: Schedule | None = None, n_task
         t1 = time.perf_counter()
         lrs = lr_of[learner]
         metrics[f"{learner}_schedule"] = scheds[learner].spec
+        metrics[f"{learner}_score"] = SCORE[learner]
         log(f"rehearsal: {learner} learner, {len(env.kernels)} environments x {seeds} seeds x {T} steps")
         if learner == "mlp":
             from cltk.models.rehearsal.mlp import load_digit_tasks, run_mlp
@@ -144,7 +150,10 @@ def verdict(metrics: dict, learner: str) -> str:
 
 def _report(rep, env, lags, perfs, m, learners, block_steps, eval_every):
     rep.text("Accuracy: test accuracy (MLP on permuted digits) or explained variance 1 - L/L(0) (linear and "
-             "deep-linear regression).")
+             "deep-linear regression; not an accuracy: negative when worse than the zero predictor). Metrics: "
+             "cltk.continual_metrics (forgetting over the first K-1 tasks, Chaudhry et al. 2018; BWT/FWT, "
+             "Lopez-Paz & Ranzato 2017; min-ACC / WC-ACC per task over every later evaluation and the "
+             "stability gap, De Lange et al. 2023).")
     rep.text(f"{env.n_tasks} tasks introduced in order over {env.n_blocks} blocks of {block_steps} steps; "
              f"{m['rehearsal_blocks_per_seed']} blocks per seed (budget {env.budget:.0%} of the eligible "
              f"blocks) rehearse an old task, chosen by its lag d since last occurrence with odds d^-{env.exponent} "

@@ -47,9 +47,14 @@ def test_metrics_on_a_hand_made_matrix():
                      [0.9, 0.8], [1.0, 0.7]])              # block 2: task 1 dips to 0.7 (gap 0.3)
     m = R.continual_metrics(perf, tasks, intro, 2, 1)
     assert m["final_acc"] == pytest.approx(0.85)
-    assert m["forgetting"] == pytest.approx((0.0 + 0.3) / 2)
+    # accuracy matrix: rows at eval 2 (before task 1 appears) and at the end: [[1, 0], [1, 0.7]]
+    assert m["forgetting"] == pytest.approx(0.0)  # Chaudhry: first K-1 tasks only (task 0: 1.0 -> 1.0)
+    assert m["bwt"] == pytest.approx(0.0) and m["fwt"] == pytest.approx(0.0)
     assert m["stability_gap"] == pytest.approx((0.6 + 0.3) / 2)
+    assert m["worst_after_switch"] == pytest.approx((0.4 + 0.7) / 2)
+    # De Lange min-ACC: task 0 after eval 2 -> 0.4; task 1 after its first block (eval 4) -> 0.7
     assert m["min_acc"] == pytest.approx((0.4 + 0.7) / 2)
+    assert m["wc_acc"] == pytest.approx(0.7 / 2 + 0.55 / 2)
     # knowledge: mean over evals of the mean over introduced tasks
     seen = [0.0, 0.5, 0.5, 0.5, 0.8, 0.85, 0.85]
     assert m["knowledge"] == pytest.approx(np.mean(seen))
@@ -84,9 +89,11 @@ def test_cli_rehearsal(tmp_path, written):
     assert r.exit_code == 0, r.output
     m = written(out)
     for key in ("linear_power_final_acc", "linear_power_final_acc_ci95", "deep_uniform_stability_gap",
-                "linear_power_minus_uniform_forgetting", "linear_best_final_acc", "rehearsal_blocks_per_seed"):
+                "linear_power_minus_uniform_forgetting", "linear_best_final_acc", "rehearsal_blocks_per_seed",
+                "linear_power_bwt", "deep_uniform_wc_acc", "linear_power_minus_uniform_fwt_ci95"):
         assert key in m
     assert all(not isinstance(v, (dict, list)) for v in m.values())  # flat
+    assert "can be negative" in m["linear_score"]
     for f in ("report.html", "runs.csv", "results.csv", "environment.csv", "environments.png"):
         assert (out / f).exists()
 

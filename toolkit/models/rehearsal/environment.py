@@ -16,12 +16,10 @@ Equal rehearsal budget: for each seed the rehearsal blocks sit at the same posit
 kernel, and the draws use common random numbers, so the kernels differ only in *which* old task is
 rehearsed (a paired comparison).
 
-Metrics from a per-iteration performance matrix ``perf[eval, task]`` (higher is better):
-final accuracy and knowledge accumulation (mean performance over introduced tasks, averaged over
-evaluations), forgetting (Chaudhry et al. 2018, "Riemannian Walk", Eq. 5: best-so-far minus
-final), and the stability gap (De Lange et al. 2023, "Continual evaluation for lifelong learning:
-identifying the stability gap", ICLR, Sec. 3: min-ACC, the worst accuracy on old tasks in the block
-right after a task switch, and the drop from just before the switch to that worst point).
+Metrics from a per-iteration performance matrix ``perf[eval, task]`` (higher is better): the
+standard ones of :mod:`cltk.continual_metrics` (accuracy matrix, ACC, BWT, FWT, Chaudhry forgetting,
+De Lange min-ACC / WC-ACC / stability gap) plus knowledge accumulation. For the regression learners
+the score is the explained variance ``1 - L/L(0)``, not an accuracy: it can be negative.
 """
 from __future__ import annotations
 
@@ -30,6 +28,7 @@ import dataclasses
 import numpy as np
 import torch
 
+from cltk import continual_metrics as CM
 from cltk.runtime import torch_threads
 
 __all__ = [
@@ -144,41 +143,39 @@ def task_per_step(tasks: np.ndarray, block_steps: int) -> np.ndarray:
 def continual_metrics(perf: np.ndarray, tasks: np.ndarray, intro: np.ndarray, block_steps: int,
                       eval_every: int) -> dict:
     """Continual-learning metrics per run from ``perf[..., eval, task]`` (evaluations after
-    ``0, eval_every, ...`` updates) and the block sequence ``tasks[..., block]``.
+    ``0, eval_every, ...`` updates) and the block sequence ``tasks[..., block]``, by the standard
+    definitions of :mod:`cltk.continual_metrics`. Task ``i``'s row of the accuracy matrix is the
+    evaluation just before task ``i + 1`` is introduced (the last row: the end of the run).
 
-    Returns arrays over the leading (run) axes: ``final_acc`` (mean over tasks at the end),
-    ``knowledge`` (knowledge accumulation: mean over evaluations of the mean performance over the
-    tasks introduced so far), ``forgetting`` (Chaudhry et al. 2018, Eq. 5: max over evaluations
-    since introduction minus final, mean over tasks), ``min_acc`` and ``stability_gap`` (De Lange
-    et al. 2023, Sec. 3: over every task switch and every older task, the worst performance in the
-    block after the switch, and the drop to it from the evaluation at the switch).
+    Returns arrays over the leading (run) axes: ``final_acc`` (= ``avg_acc``, ACC of Lopez-Paz &
+    Ranzato 2017), ``knowledge`` (mean over evaluations of the mean score over the tasks introduced
+    so far), ``forgetting`` (Chaudhry et al. 2018, Eq. 5: first K-1 tasks), ``bwt`` and ``fwt``
+    (Lopez-Paz & Ranzato 2017; FWT against the untrained network), ``min_acc`` and ``wc_acc`` (De
+    Lange et al. 2023, Eqs. 4-5: per task the minimum over every evaluation after its first block),
+    ``stability_gap`` and ``worst_after_switch`` (De Lange et al. 2023, Sec. 3: over every task switch
+    and every older task, the drop to the worst score in the next block, and that worst score).
     """
     if block_steps % eval_every:
         raise ValueError("eval_every must divide block_steps (switches must fall on evaluations)")
     n_eval, K = perf.shape[-2:]
     per_block = block_steps // eval_every
     eval_step = np.arange(n_eval) * eval_every
-    intro_step = intro * block_steps
-    seen = eval_step[:, None] >= intro_step[None, :]  # (n_eval, K): introduced before this evaluation
-    # performance of a task counts from the evaluation right after its first block started
-    since = eval_step[:, None] > intro_step[None, :]
+    seen = eval_step[:, None] >= (intro * block_steps)[None, :]  # (n_eval, K): introduced before this evaluation
     knowledge = (np.where(seen, perf, 0.0).sum(-1) / np.maximum(seen.sum(-1), 1)).mean(-1)
-    best = np.where(since, perf, -np.inf).max(-2)
-    forgetting = np.where(np.isfinite(best), best - perf[..., -1, :], 0.0).mean(-1)
-    # stability gap: windows after each switch, vectorised over blocks
+    ends = np.append(intro[1:] * per_block, n_eval - 1)
+    R = CM.accuracy_matrix(perf, ends)
+    out = CM.standard_metrics(R, baseline=perf[..., 0, :], curve=perf, learned_at=(intro + 1) * per_block)
+    # stability gap: windows after each block boundary where the task changes, over the older tasks
     nb = tasks.shape[-1]
     blocks = np.arange(1, nb)
     switch = tasks[..., 1:] != tasks[..., :-1]  # (..., nb-1)
-    win = np.stack([perf[..., blocks * per_block + i, :] for i in range(1, per_block + 1)], axis=-1)
-    at_switch = perf[..., blocks * per_block, :]  # (..., nb-1, K)
-    worst = win.min(-1)
     old = (intro[None, :] < blocks[:, None])  # (nb-1, K) introduced before the switch
     mask = switch[..., None] & old & (np.arange(K) != tasks[..., 1:, None])
+    at, worst = CM.worst_after_switch(perf, blocks * per_block, per_block)
     cnt = np.maximum(mask.sum((-1, -2)), 1)
-    min_acc = np.where(mask, worst, 0.0).sum((-1, -2)) / cnt
-    gap = np.where(mask, at_switch - worst, 0.0).sum((-1, -2)) / cnt
-    return {"final_acc": perf[..., -1, :].mean(-1), "knowledge": knowledge, "forgetting": forgetting,
-            "min_acc": min_acc, "stability_gap": gap}
+    return {"final_acc": out["avg_acc"], "knowledge": knowledge, **out,
+            "worst_after_switch": np.where(mask, worst, 0.0).sum((-1, -2)) / cnt,
+            "stability_gap": np.where(mask, at - worst, 0.0).sum((-1, -2)) / cnt}
 
 
 # --- linear / deep-linear regression learner ----------------------------------------------------------
