@@ -117,6 +117,13 @@ def _csv(path: Path, text: str, sep: str) -> LogTable:
                         "(a log still being written?); it was dropped")
         body, numbers = body[:-1], numbers[:-1]
     rows = numbers[1:]
+    # pandas drops the surplus fields of a row silently when only some columns are read; a row that
+    # has more fields than the header (an unquoted separator inside a value) would shift its cells
+    n_sep = len(names) - 1
+    for i in (i for i, ln in enumerate(body) if ln.count(sep) > n_sep):
+        fields = len(next(csv.reader([body[i]], delimiter=sep)))
+        if fields > len(names):
+            raise InputError(f"{path}: line {rows[i]}: more fields than the header ({fields}, not {len(names)})")
 
     def load(cols: list[str]) -> dict[str, np.ndarray]:
         if not body:
