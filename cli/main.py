@@ -20,6 +20,7 @@ COMMANDS = {
                     "Fit a loss-curve law on training curves and predict held-out curves."),
     "select-schedule": ("cltk.cli.select_schedule", "select_schedule",
                         "Choose an LR schedule (WSD, cosine or free) with a fitted law."),
+    "predict": ("cltk.cli.predict", "predict", "Predict and rank the loss curves of LR schedules with a fitted law."),
     "select-cpt": ("cltk.cli.select_cpt", "select_cpt",
                    "Choose a continual pre-training schedule (peak, warmup, replay) with CPT laws."),
     "simulate": ("cltk.cli.simulate", "simulate",

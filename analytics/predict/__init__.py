@@ -1,0 +1,1 @@
+"""cltk predict: a fitted law's predictions of untried schedules, ranked."""
