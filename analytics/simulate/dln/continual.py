@@ -7,6 +7,7 @@ import time
 import numpy as np
 import pandas as pd
 
+from cltk import continual_metrics as CM
 from cltk.analytics.report import plt
 from cltk.analytics.result import Result
 from cltk.analytics.simulate.dln.common import dln_result, gd_batch, key, torch_setup
@@ -73,8 +74,9 @@ def run_sequential(*, width: int = 8, singular_values=(2.0, 1.0), similarities=(
                 [ta[i], tb[i]], [_basis(qa, i, n), _basis(qb, i, n)], tr.steps) for i in range(len(members))])
             scale_ref = max(1e-12, float(np.abs(ex).max()))
             exact_err.append(float(np.abs(ex - tr.evals).max() / scale_ref))
+        cl = _standard_metrics(tr.evals, phases, [at[(k + 1) * steps] for k in range(n_phase)])
         for i, (c, sd) in enumerate(members):
-            row = {"D": depth, "similarity": c, "seed": sd,
+            row = {"D": depth, "similarity": c, "seed": sd, **{f"cl_{k}": v[i] for k, v in cl.items()},
                    "loss_A_after_A": la[i, at[steps]], "loss_B_before": lb[i, 0], "loss_B_after_A": lb[i, at[steps]]}
             if n_phase >= 2:
                 row["loss_A_after_B"] = la[i, at[2 * steps]]
@@ -102,6 +104,7 @@ def run_sequential(*, width: int = 8, singular_values=(2.0, 1.0), similarities=(
         if "forgetting_A" in r:
             metrics[f"forgetting_sim_{tag}"] = r.forgetting_A
         metrics[f"transfer_sim_{tag}"] = r.transfer_to_B
+        metrics.update({f"{k}_{tag}": r[k] for k in r.index if k.startswith("cl_")})
         if int(r.D) == 1 and "forgetting_exact" in r:
             metrics[f"forgetting_exact_c{key(r.similarity)}"] = r.forgetting_exact
         if rank is None:
@@ -109,6 +112,8 @@ def run_sequential(*, width: int = 8, singular_values=(2.0, 1.0), similarities=(
             if "forgetting_A" in r and int(r.D) > 1:
                 deep_err.append(abs(r.forgetting_A - r.forgetting_asymptote)
                                 / max(1e-12, mean.forgetting_asymptote.max()))
+    metrics.update({"cl_score": "explained variance 1 - L/L(init) per task (can be negative)"}
+                   if "cl_avg_acc" in table else {})
     if exact_err:
         metrics["linear_exact_max_rel_err"] = max(exact_err)
     if deep_err:
@@ -124,7 +129,9 @@ def run_sequential(*, width: int = 8, singular_values=(2.0, 1.0), similarities=(
                       f"Tasks {phases} ({regime}{', shared teacher' if same_teacher else ''}); similarity c "
                       "rotates every singular vector (and input subspace) of B away from A by arccos(c). "
                       "Forgetting = rise of A's loss while training B; transfer = fall of B's loss while "
-                      "training A. Exact: D = 1 trajectories (alternating projections, Evron et al. 2022) and "
+                      "training A. cl_* keys: the standard metrics (cltk.continual_metrics) on the score "
+                      "1 - L/L(init) per task, which is explained variance, not accuracy (can be negative). "
+                      "Exact: D = 1 trajectories (alternating projections, Evron et al. 2022) and "
                       "the full-rank asymptote 1/2 |T_B - T_A|^2 = 1/2 (|s_A|^2 + |s_B|^2 - 2 c^2 s_A . s_B).",
                       {"width": n, "singular_values": s.tolist(), "similarities": sims.tolist(), "depths": list(depths),
                        "seeds": seeds, "steps_per_phase": steps, "lr": lr, "init_scale": scale, "input_rank": rank,
@@ -163,6 +170,22 @@ def _sequential_figure(s, sims, depths, mean, curves, steps_rec, bounds, phases,
     ax2.set(xlabel="step", ylabel="loss on task A", title=f"phases {phases}: exact D=1 (lines)")
     ax2.legend(fontsize=6)
     return fig
+
+
+def _standard_metrics(evals, phases, ends) -> dict:
+    """The standard continual-learning metrics (:mod:`cltk.continual_metrics`: ACC, BWT, FWT, Chaudhry
+    forgetting, De Lange min-ACC / WC-ACC) per member, on the score 1 - L_j / L_j(init) of each task j
+    (explained variance relative to the initial network: 0 at init, 1 at the teacher, negative when
+    worse than at init). Tasks in order of first training; empty unless A and B are both trained."""
+    order = list(dict.fromkeys(phases))
+    if len(order) < 2:
+        return {}
+    col = {"A": 0, "B": 1}
+    loss = np.stack([evals[:, col[t]] for t in order], axis=-1)  # (members, n_rec, K)
+    score = 1.0 - loss / np.maximum(loss[:, :1], 1e-300)
+    first = [ends[phases.index(t)] for t in order]
+    R = CM.accuracy_matrix(score, first)
+    return CM.standard_metrics(R, baseline=score[:, 0], curve=score, learned_at=first)
 
 
 def _basis(q, i, n):
