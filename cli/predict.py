@@ -60,11 +60,15 @@ class StepList(click.ParamType):
 @click.option("--steps", type=StepList(), default=None, metavar="STEPS",
               help="Steps to predict at, e.g. '2176:23904:128' or '1000,5000,23999' (default: 512 steps spread "
                    "over each schedule); the final loss is the prediction at the last of them.")
+@click.option("--cpt-start", type=click.IntRange(min=1), default=None,
+              help="For a continual-pre-training (cpt) law: the first step of the continual phase.")
+@click.option("--replay", type=click.FloatRange(0, 1), default=0.0, show_default=True,
+              help="For a cpt law: share of old-domain data in the continual phase's batches.")
 @click.option("--level", type=click.FloatRange(0.5, 0.999), default=0.9, show_default=True,
               help="Interval level (needs a law file with bootstrap replicates).")
 @click.option("--out", "out_dir", type=OutDir(), required=True,
               help="Output directory (metrics.json, comparison.csv, predictions.csv, PNG, report.html).")
-def predict(law_file, schedules, steps, level, out_dir):
+def predict(law_file, schedules, steps, cpt_start, replay, level, out_dir):
     """Predict the loss curves of LR schedules with a fitted law, and rank them.
 
     LAW_FILE is the law.json written by `cltk fit-scaling`.
@@ -86,7 +90,11 @@ def predict(law_file, schedules, steps, level, out_dir):
     from cltk.laws import read_law
 
     law = read_law(law_file)
-    result = run_predict(law, named, steps=steps, level=level, fit_notes=fit_notes_beside(law_file, law))
+    if (law.name == "cpt") != (cpt_start is not None):
+        raise click.BadParameter("needed for a cpt law and only for one" if cpt_start is None else
+                                 f"given, but {law_file} holds a '{law.name}' law", param_hint="--cpt-start")
+    result = run_predict(law, named, steps=steps, level=level, fit_notes=fit_notes_beside(law_file, law),
+                         cpt_start=cpt_start, replay=replay)
     write_result(result, out_dir, inputs=[law_file])
     m = result.metrics
     width = max(len(r["name"]) for r in m["schedules"])

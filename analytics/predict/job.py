@@ -11,7 +11,7 @@ import pandas as pd
 
 from cltk.analytics.predict.report import write_report
 from cltk.analytics.result import Result
-from cltk.curves import warmup_end
+from cltk.curves import Curve, warmup_end
 from cltk.errors import InputError
 from cltk.laws import LossLaw
 from cltk.schedules import Schedule
@@ -64,32 +64,39 @@ def _decays(schedule: Schedule, last: int) -> bool:
 
 
 def run_predict(law: LossLaw, schedules: dict[str, Schedule], *, steps=None, level: float = 0.9,
-                fit_notes: list[str] | None = None) -> Result:
+                fit_notes: list[str] | None = None, cpt_start: int | None = None, replay: float = 0.0) -> Result:
     """Predict each schedule's loss curve with a fitted law (e.g. the multi-power law of Luo et al.
     2025, Eq. 1, or the power-anneal law) and rank the schedules by predicted final loss (the loss
     at the last predicted step). With bootstrap replicates in the law, each final loss gets its
     ``level`` prediction interval (:meth:`LossLaw.predict_interval`) and each schedule its *paired*
     difference to the best one, replicate by replicate (:meth:`LossLaw.predict_replicates`): the
     misfit common to two schedules cancels, so the ranking is sharper than two intervals allow.
-    ``fit_notes`` are the notes of the law's fit (None: unknown)."""
+    ``fit_notes`` are the notes of the law's fit (None: unknown). A continual-pre-training law
+    (:class:`cltk.laws.CPTLaw`, Wang et al. 2025, Eq. 3-5) needs ``cpt_start``, the first step of
+    the continual phase of every schedule, and the ``replay`` share of old-domain data in it."""
     if not schedules:
         raise InputError("give at least one schedule to predict")
     law._check_fitted()
+    if (law.name == "cpt") != (cpt_start is not None):
+        raise InputError("cpt_start (the first continual step) is needed by a cpt law and only by it; "
+                         f"this law is '{law.name}'")
+    meta = {"cpt_start": int(cpt_start), "replay": float(replay)} if cpt_start is not None else {}
     boot = bool(getattr(law, "boot_params_", None))
     q = (1 - level) / 2
     rows, frames, curves, finals_rep = [], [], {}, {}
     for name, sched in schedules.items():
         at = prediction_steps(sched, steps)
-        pred = law.predict(sched, steps=at)
+        target = Curve.from_schedule(name, sched, at, meta=meta)  # a curve carries the CPT switch step
+        pred = law.predict(target, steps=at)
         frame = {"schedule": name, "step": at, "lr": sched(at.astype(np.float64)), "pred": pred}
         row = {"name": name, "spec": sched.spec, "final_step": int(at[-1]), "final_loss": float(pred[-1]),
                "final_lo": None, "final_hi": None}
         band = None
         if boot:
-            band = law.predict_interval(sched, steps=at, level=level)
+            band = law.predict_interval(target, steps=at, level=level)
             frame.update(pred_lo=band[0], pred_hi=band[1])
             row.update(final_lo=float(band[0][-1]), final_hi=float(band[1][-1]))
-            finals_rep[name] = law.predict_replicates(sched, steps=at[-1:])[:, 0]
+            finals_rep[name] = law.predict_replicates(target, steps=at[-1:])[:, 0]
         rows.append(row)
         frames.append(pd.DataFrame(frame))
         curves[name] = (at, pred, band)
@@ -106,7 +113,8 @@ def run_predict(law: LossLaw, schedules: dict[str, Schedule], *, steps=None, lev
     notes = _notes(law, schedules, rows, fit_notes, boot, level)
     metrics = {"law": law.name, "law_params": law.params_, "fit_curves": law.fit_info_.get("curves"),
                "interval_level": level if boot else None, "n_replicates": len(law.boot_params_) if boot else 0,
-               "n_schedules": len(rows), "best": best["name"], "best_final_loss": best["final_loss"],
+               "cpt_start": meta.get("cpt_start"), "replay": meta.get("replay"), "n_schedules": len(rows),
+               "best": best["name"], "best_final_loss": best["final_loss"],
                "schedules": rows, "notes": notes}
     columns = ["rank", "name", "final_step", "final_loss", "final_lo", "final_hi", "diff_vs_best", "diff_lo",
                "diff_hi", "diff_excludes_zero", "share_best_lower", "spec"]
@@ -122,7 +130,8 @@ def _notes(law: LossLaw, schedules: dict[str, Schedule], rows: list[dict], fit_n
            level: float) -> list[str]:
     """What a reader of the predictions must know, in words."""
     notes = [f"fit: {n}" for n in fit_notes or []]
-    decaying = [r["name"] for r in rows if _decays(schedules[r["name"]], r["final_step"])]
+    # the CPT law's annealing terms are fitted on its own two-phase runs: fit-scaling's caveat is not its
+    decaying = [r["name"] for r in rows if law.name != "cpt" and _decays(schedules[r["name"]], r["final_step"])]
     if fit_notes is not None and any(NO_ANNEAL_NOTE in n for n in fit_notes) and decaying:
         notes.append(f"The law was fitted on no run that lowers its LR after warmup, so its predictions of the "
                      f"decaying schedule(s) {', '.join(decaying)} are guesses: the annealing term was not "

@@ -120,3 +120,30 @@ def test_bad_law_file_names_it(tmp_path):
     (tmp_path / "law.json").write_text("{}")
     r = _invoke(tmp_path / "law.json", "--schedule", "constant:lr=1e-3,steps=100", "--out", tmp_path / "o")
     assert r.exit_code == 2 and "law.json" in r.output
+
+
+def test_cpt_law_predicts_with_the_switch_step(tmp_path):
+    """A continual-pre-training law (Wang et al. 2025) predicts a two-phase schedule as the law itself
+    does on a curve carrying the switch step and the replay share."""
+    from cltk.curves import Curve
+    from cltk.laws import CPTLaw
+    from cltk.schedules import parse
+
+    law = CPTLaw(domain="old")
+    law.params_ = {"L0": 2.0, "A": 0.8, "C1": 3.0, "C2": 3.0, "B": 0.3, "alpha": 0.4, "lam": 0.995, "E": 0.5,
+                   "beta": 0.7, "rho": 2.0}
+    (tmp_path / "law.json").write_text(law.to_json())
+    pt = "cosine:peak=1e-3,steps=3000,final=1e-4,warmup=100"
+    specs = {"low": f"{pt} + rewarm:start=1e-4,peak=3e-4,warmup=100,steps=2000,final=1e-5",
+             "high": f"{pt} + rewarm:start=1e-4,peak=1e-3,warmup=100,steps=2000,final=1e-5"}
+    args = [a for n, s in specs.items() for a in ("--schedule", f"{n}={s}")]
+    r = _invoke(tmp_path / "law.json", *args, "--out", tmp_path / "no")
+    assert r.exit_code == 2 and "--cpt-start" in r.output
+    r = _invoke(tmp_path / "law.json", *args, "--cpt-start", "3000", "--replay", "0.1", "--out", tmp_path / "o")
+    assert r.exit_code == 0, r.output
+    m = json.loads((tmp_path / "o" / "metrics.json").read_text())
+    assert m["cpt_start"] == 3000 and m["replay"] == 0.1 and m["interval_level"] is None
+    for row in m["schedules"]:
+        c = Curve.from_schedule(row["name"], parse(specs[row["name"]]), [4999], meta={"cpt_start": 3000, "replay": 0.1})
+        assert row["final_loss"] == pytest.approx(law.predict(c)[0], rel=1e-12)
+    assert m["best"] == min(m["schedules"], key=lambda r: r["final_loss"])["name"]
