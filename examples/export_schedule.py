@@ -15,7 +15,7 @@ opt = torch.optim.AdamW(model.parameters(), lr=3e-4)
 scheduler = to_torch(schedule, opt)  # a LambdaLR: the LR of step s is schedule(s), exactly
 x, y = torch.randn(64, 8), torch.randn(64, 1)
 used = []
-for step in range(schedule.steps):
+for _ in range(schedule.steps):
     used.append(opt.param_groups[0]["lr"])
     opt.zero_grad()
     torch.nn.functional.mse_loss(model(x), y).backward()
