@@ -392,7 +392,7 @@ class LossLaw(BootstrapIntervals):
 EXACT_POINTS = 50_000
 # after an LR change of more than this fraction of the peak between two logged points, the next
 # points are all anchors (the loss relaxes over hundreds of steps after a sudden drop)
-_JUMP, _AFTER_JUMP = 1e-3, 512
+_JUMP, _AFTER_JUMP, _MAX_JUMPS = 1e-3, 512, 2000
 
 
 def _anchor_index(lrs: np.ndarray, steps: np.ndarray) -> np.ndarray:
@@ -407,9 +407,12 @@ def _anchor_index(lrs: np.ndarray, steps: np.ndarray) -> np.ndarray:
     keep[np.geomspace(1, n, EXACT_POINTS // 4).astype(np.int64) - 1] = True
     lr_at = lrs[steps]
     jumps = np.flatnonzero(np.abs(np.diff(lr_at)) > _JUMP * max(lrs.max(), 1e-30)) + 1
+    if len(jumps) > _MAX_JUMPS:  # a schedule of many sudden changes is not smooth between anchors
+        return np.arange(n)
     if len(jumps):
-        span = (jumps[:, None] + np.arange(-1, _AFTER_JUMP)[None, :]).ravel()
-        keep[np.clip(span, 0, n - 1)] = True
+        # every point just after a jump, then log-spaced: the loss relaxes like a power of the time since
+        offsets = np.unique(np.r_[np.arange(-1, _AFTER_JUMP), np.geomspace(_AFTER_JUMP, n, 1024).astype(np.int64)])
+        keep[np.clip((jumps[:, None] + offsets[None, :]).ravel(), 0, n - 1)] = True
     return np.flatnonzero(keep)
 
 
