@@ -5,9 +5,10 @@ anchored predictions that make it fast.
    34k-row one, runs `cltk fit-scaling FILE --intervals 0` on each in a subprocess, and reports wall
    time and the child's peak resident memory. Targets: 10^6 rows under 60 s and 2 GiB; 34k rows
    under 15 s.
-2. Predictions of more than 50,000 points are evaluated exactly at anchors and interpolated
+2. Predictions of more than 20,000 points are evaluated exactly at anchors and interpolated
    (cltk.laws.base.EXACT_POINTS); for the cosine log and for a two-stage (step) schedule, compares
-   them with the exact law at 20,000 points. Target: max abs error < 1e-5.
+   them with the exact law at 20,000 points. Target: max relative error < 1e-5 (per-step noise of
+   a real log is ~1e-2).
 Exit status 1 when a target is missed.
 
     python benchmarks/bench_million_rows.py [--rows 1000000] [--intervals 0]
@@ -87,7 +88,7 @@ def interpolation_error(n: int) -> dict[str, float]:
             exact = law._predict_target([law.params_], c, steps[sub])[0]
         finally:
             law_base.EXACT_POINTS = saved
-        errs[name] = float(np.abs(exact - anchored[sub]).max())
+        errs[name] = float((np.abs(exact - anchored[sub]) / exact).max())
     return errs
 
 
@@ -110,7 +111,7 @@ def main() -> int:
     for name, e in errs.items():
         hit = e < 1e-5
         ok &= hit
-        print(f"anchored vs exact prediction, {name}, {args.rows} points: max abs error {e:.2e} "
+        print(f"anchored vs exact prediction, {name}, {args.rows} points: max relative error {e:.2e} "
               f"(target < 1e-5) {'ok' if hit else 'MISSED'}")
     return 0 if ok else 1
 

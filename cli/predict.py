@@ -5,7 +5,7 @@ from pathlib import Path
 
 import click
 
-from cltk.cli.options import OutDir, ScheduleSpec
+from cltk.cli.options import FiniteFloat, OutDir, ScheduleSpec
 
 
 class NamedSchedule(click.ParamType):
@@ -38,10 +38,14 @@ class StepList(click.ParamType):
             try:
                 parts = [int(float(p)) for p in item.split(":")]
                 ok = all(float(p) == int(float(p)) for p in item.split(":"))
-            except ValueError:
+            except (ValueError, OverflowError):  # "x", "inf"
                 ok, parts = False, []
             if not ok or len(parts) not in (1, 3) or (len(parts) == 3 and parts[2] < 1):
                 self.fail(f"'{item}' is not a step N or a range A:B:S (S >= 1)", param, ctx)
+            if max(parts[:2]) > 10**7:
+                self.fail(f"'{item}': steps beyond 10^7 (the most optimizer steps a run may have)", param, ctx)
+            if len(parts) == 3 and (parts[1] - parts[0]) // parts[2] + 1 > 1_000_000:  # before expanding it
+                self.fail(f"'{item}' holds more than 10^6 steps", param, ctx)
             out += parts if len(parts) == 1 else list(range(parts[0], parts[1] + 1, parts[2]))
         if not out:
             self.fail(f"no steps in '{value}'", param, ctx)
@@ -62,9 +66,9 @@ class StepList(click.ParamType):
                    "over each schedule); the final loss is the prediction at the last of them.")
 @click.option("--cpt-start", type=click.IntRange(min=1), default=None,
               help="For a continual-pre-training (cpt) law: the first step of the continual phase.")
-@click.option("--replay", type=click.FloatRange(0, 1), default=0.0, show_default=True,
+@click.option("--replay", type=FiniteFloat(min=0, max=1), default=0.0, show_default=True,
               help="For a cpt law: share of old-domain data in the continual phase's batches.")
-@click.option("--level", type=click.FloatRange(0.5, 0.999), default=0.9, show_default=True,
+@click.option("--level", type=FiniteFloat(min=0.5, max=0.999), default=0.9, show_default=True,
               help="Interval level (needs a law file with bootstrap replicates).")
 @click.option("--out", "out_dir", type=OutDir(), required=True,
               help="Output directory (metrics.json, comparison.csv, predictions.csv, PNG, report.html).")

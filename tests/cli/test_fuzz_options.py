@@ -124,7 +124,7 @@ def _baseline(path: tuple, inp: dict, out: str) -> list[str]:
         ("select-cpt",): [inp["old"], inp["new"], "--pretrain", "cosine:peak=1e-3,steps=1000", "--steps", "500",
                           "--peaks", "1e-3"],
         ("proxy", "train"): [tiny],
-        ("proxy", "sweep"): [tiny],
+        ("proxy", "sweep"): [tiny, "--schedule", "cosine:peak=1e-3,steps=40"],
         ("validate",): [str(configs.path("validate/cpu.toml"))],
     }.get(path, []) + ["--out", out]
 
@@ -153,6 +153,13 @@ def test_fuzz_options_one_line_or_run(stubbed, inputs, tmp_path_factory, which, 
     if r.exit_code == 2:
         lines = [ln for ln in err.splitlines() if ln.startswith("error:")]
         assert len(lines) == 1 and err.splitlines()[-1].startswith("error:"), (path, args, err)
+
+
+@pytest.mark.parametrize("path", [p for p, _ in COMMANDS], ids=" ".join)
+def test_every_baseline_reaches_its_job(stubbed, inputs, tmp_path, path):
+    """The fuzzer's starting points are valid command lines (else it would only fuzz one error)."""
+    r = CliRunner().invoke(cli, [*path, *_baseline(path, inputs, str(tmp_path / "o"))])
+    assert r.exit_code == 0, (path, r.stderr)
 
 
 def test_debug_shows_the_traceback_of_an_internal_error(monkeypatch, tmp_path):

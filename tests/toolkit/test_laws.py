@@ -122,7 +122,7 @@ def test_law_errors():
     with pytest.raises(LawError, match="not valid JSON"):
         load_law("{")
     c = Curve("c", [10, 20], [1.0, 0.9], np.full(21, 0.1))
-    with pytest.raises(LawError, match="parameters need more"):
+    with pytest.raises(LawError, match="too few logged points"):
         MultiPowerLaw().fit([c])
     with pytest.raises(LawError, match="cannot fix"):
         MultiPowerLaw(lam=0.9)

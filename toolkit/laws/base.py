@@ -389,10 +389,10 @@ class LossLaw(BootstrapIntervals):
 
 
 #: the most points a prediction evaluates exactly; longer logs are interpolated between anchors
-EXACT_POINTS = 50_000
+EXACT_POINTS = 20_000
 # after an LR change of more than this fraction of the peak between two logged points, the next
 # points are all anchors (the loss relaxes over hundreds of steps after a sudden drop)
-_JUMP, _AFTER_JUMP, _MAX_JUMPS = 1e-3, 512, 2000
+_JUMP, _AFTER_JUMP, _MAX_JUMPS = 1e-2, 512, 2000
 
 
 def _anchor_index(lrs: np.ndarray, steps: np.ndarray) -> np.ndarray:
