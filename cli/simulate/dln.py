@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from cltk.cli.options import POSITIVE, FiniteFloat, NumberList
+from cltk.cli.options import POSITIVE, FiniteFloat, NumberList, OutDir
 
 #: the init kinds of cltk.models.dln.INIT_KINDS (kept here so that --help loads no torch)
 INITS = ("small", "gaussian", "orthogonal", "balanced", "lowrank")
@@ -32,7 +32,7 @@ def experiment(name: str, *, seeds: int, dtype: str = "float32", optimizer: str 
     """Register a ``dln`` subcommand with the options every experiment takes: --out, --seeds,
     --seed, --device, --dtype, --optimizer and --batch-size (defaults per experiment)."""
     shared = [
-        click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path),
+        click.option("--out", "out_dir", type=OutDir(),
                      default=Path("reports") / f"dln-{name}", show_default=True, help="Output directory."),
         click.option("--seeds", type=_COUNT, default=seeds, show_default=True,
                      help="Networks per configuration (random seeds)."),

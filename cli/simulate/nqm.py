@@ -2,11 +2,9 @@
 the batch-size study (steps to target vs batch size, critical batch sizes)."""
 from __future__ import annotations
 
-from pathlib import Path
-
 import click
 
-from cltk.cli.options import POSITIVE, FiniteFloat, NumberList, schedule_options
+from cltk.cli.options import POSITIVE, FiniteFloat, NumberList, OutDir, schedule_options
 
 #: cltk.models.nqm.OPTIMIZERS and the defaults of cltk.models.nqm.DEFAULT_SPECTRUM, kept here so that
 #: --help imports no numpy (tests/cli check they agree)
@@ -52,7 +50,7 @@ DEVICE = click.option("--device", type=click.Choice(["auto", "cpu", "cuda"]), de
               help="Density of the geometric LR grid tuned per batch size.")
 @DEVICE
 @click.option("--seed", type=int, default=0, show_default=True, help="Random seed.")
-@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), required=True,
+@click.option("--out", "out_dir", type=OutDir(), required=True,
               help="Output directory.")
 def nqm(out_dir, no_batch_study, batch_sizes, **kw):
     """Noisy quadratic model (Zhang et al. 2019): exact expected loss for any schedule + Monte Carlo, and

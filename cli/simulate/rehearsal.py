@@ -1,11 +1,9 @@
 """``cltk simulate rehearsal``: power-law vs uniform vs exponential rehearsal at equal budget."""
 from __future__ import annotations
 
-from pathlib import Path
-
 import click
 
-from cltk.cli.options import POSITIVE, FiniteFloat, ScheduleSpec
+from cltk.cli.options import POSITIVE, FiniteFloat, OutDir, ScheduleSpec
 
 #: the learners of cltk.analytics.simulate.rehearsal.LEARNERS (kept here so --help imports no numpy)
 LEARNERS = ("linear", "deep", "mlp")
@@ -63,7 +61,7 @@ DEFAULTS = {"blocks": {"n_tasks": 6, "budget": 0.3, "exponent": 0.5, "seeds": 5,
 @click.option("--test-per-task", type=click.IntRange(min=1), default=200, show_default=True,
               help="MLP test images per task.")
 @click.option("--seed", type=int, default=0, show_default=True, help="Random seed.")
-@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), required=True,
+@click.option("--out", "out_dir", type=OutDir(), required=True,
               help="Output directory.")
 def rehearsal(learners, out_dir, setting, epochs, memory_size, **kw):
     """Power-law rehearsal environments (Anderson & Schooler 1991) vs uniform and exponential.

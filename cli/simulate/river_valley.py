@@ -1,11 +1,9 @@
 """``cltk simulate river-valley``: LR schedules on a river-valley landscape (Wen et al. 2024)."""
 from __future__ import annotations
 
-from pathlib import Path
-
 import click
 
-from cltk.cli.options import POSITIVE, FiniteFloat, NumberList, schedule_options
+from cltk.cli.options import POSITIVE, FiniteFloat, NumberList, OutDir, schedule_options
 from cltk.cli.simulate.nqm import DEVICE
 
 
@@ -32,7 +30,7 @@ from cltk.cli.simulate.nqm import DEVICE
 @click.option("--no-laws", is_flag=True, help="Skip fitting the loss laws to the simulated curves.")
 @DEVICE
 @click.option("--seed", type=int, default=0, show_default=True, help="Random seed.")
-@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), required=True,
+@click.option("--out", "out_dir", type=OutDir(), required=True,
               help="Output directory.")
 def river_valley(schedules, steps, floor, amp, river_power, scale, curv, noise, river_noise, bend, sweep_lrs, seeds,
                  every, no_laws, device, seed, out_dir):
