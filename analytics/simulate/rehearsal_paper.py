@@ -91,18 +91,15 @@ def run_paper(*, tasks: int = 10, budget: float = 0.5, exponent: float = 1.5, ta
                 _paired(metrics, f"paper{tag}_power_minus_uniform_{name}", res[("power", mem)],
                         res[("uniform", mem)], name)
     sweep = []
-    for e in exponents:
-        log(f"rehearsal paper setting: exponent {e}")
-        r, _ = _train((("power", "all"), ("uniform", "all")), budget=budget, exponent=e, seeds=sweep_seeds, **kw)
-        d, h = _paired(metrics, f"sweep_exponent_{e:g}_power_minus_uniform_avg_acc", r[("power", "all")],
+    # one factor at a time: the exponent at the paper's budget, the budget at the paper's exponent
+    runs = [("exponent", v, {"budget": budget, "exponent": v}) for v in exponents] + \
+           [("budget", v, {"budget": v, "exponent": exponent}) for v in budgets]
+    for what, v, setting in runs:
+        log(f"rehearsal paper setting: {what} {v}")
+        r, _ = _train((("power", "all"), ("uniform", "all")), seeds=sweep_seeds, **setting, **kw)
+        d, h = _paired(metrics, f"sweep_{what}_{v:g}_power_minus_uniform_avg_acc", r[("power", "all")],
                        r[("uniform", "all")])
-        sweep.append({"sweep": "exponent", "value": e, "power_minus_uniform_avg_acc": d, "ci95": h})
-    for b in budgets:
-        log(f"rehearsal paper setting: budget {b}")
-        r, _ = _train((("power", "all"), ("uniform", "all")), budget=b, exponent=exponent, seeds=sweep_seeds, **kw)
-        d, h = _paired(metrics, f"sweep_budget_{b:g}_power_minus_uniform_avg_acc", r[("power", "all")],
-                       r[("uniform", "all")])
-        sweep.append({"sweep": "budget", "value": b, "power_minus_uniform_avg_acc": d, "ci95": h})
+        sweep.append({"sweep": what, "value": v, "power_minus_uniform_avg_acc": d, "ci95": h})
     metrics["sweep_seeds"] = sweep_seeds if sweep else 0
     metrics["verdict"] = paper_verdict(metrics)
     metrics["seconds"] = round(time.perf_counter() - t0, 3)
