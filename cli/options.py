@@ -98,6 +98,11 @@ class ScheduleSpec(click.ParamType):
 
 POSITIVE = FiniteFloat(min=0, min_open=True)
 
+#: the --device option of the batched simulators (nqm, river-valley, rehearsal): cltk.runtime.resolve_device
+DEVICE = click.option("--device", type=click.Choice(["auto", "cpu", "cuda"]), default="cpu", show_default=True,
+                      help="Where the torch parts run (auto: cuda when available). The models are small: the "
+                           "CPU is usually faster unless --seeds is large.")
+
 
 class OutDir(click.ParamType):
     """An output folder: not a file, and creatable and writable here (checked before any work,

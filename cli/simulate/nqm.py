@@ -4,16 +4,12 @@ from __future__ import annotations
 
 import click
 
-from cltk.cli.options import POSITIVE, FiniteFloat, NumberList, OutDir, schedule_options
+from cltk.cli.options import DEVICE, POSITIVE, FiniteFloat, NumberList, OutDir, schedule_options
 
 #: cltk.models.nqm.OPTIMIZERS and the defaults of cltk.models.nqm.DEFAULT_SPECTRUM, kept here so that
 #: --help imports no numpy (tests/cli check they agree)
 OPTIMIZERS = ("sgd", "momentum", "precond", "precond_momentum", "ema")
 BATCHES = ",".join(str(2 ** k) for k in range(15))
-#: the --device option of the schedule simulators (nqm, river-valley): cltk.runtime.resolve_device
-DEVICE = click.option("--device", type=click.Choice(["auto", "cpu", "cuda"]), default="cpu", show_default=True,
-                      help="Where the torch parts run (auto: cuda when available). The models are small: the "
-                           "CPU is usually faster unless --seeds is large.")
 
 
 @click.command("nqm")

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import click
 
-from cltk.cli.options import POSITIVE, FiniteFloat, OutDir, ScheduleSpec
+from cltk.cli.options import DEVICE, POSITIVE, FiniteFloat, OutDir, ScheduleSpec
 
 #: the learners of cltk.analytics.simulate.rehearsal.LEARNERS (kept here so --help imports no numpy)
 LEARNERS = ("linear", "deep", "mlp")
@@ -61,9 +61,10 @@ DEFAULTS = {"blocks": {"n_tasks": 6, "budget": 0.3, "exponent": 0.5, "seeds": 5,
 @click.option("--test-per-task", type=click.IntRange(min=1), default=200, show_default=True,
               help="MLP test images per task.")
 @click.option("--seed", type=int, default=0, show_default=True, help="Random seed.")
+@DEVICE
 @click.option("--out", "out_dir", type=OutDir(), required=True,
               help="Output directory.")
-def rehearsal(learners, out_dir, setting, epochs, memory_size, **kw):
+def rehearsal(learners, out_dir, setting, epochs, memory_size, device, **kw):
     """Power-law rehearsal environments (Anderson & Schooler 1991) vs uniform and exponential.
 
     Writes OUT/runs.csv (per-seed metrics), results.csv (accuracy curves with CIs), environment.csv,
@@ -75,8 +76,11 @@ def rehearsal(learners, out_dir, setting, epochs, memory_size, **kw):
         if kw.get(k) is None:
             kw[k] = v
     if setting == "paper":
-        _paper(learners, out_dir, epochs, memory_size, kw)
+        _paper(learners, out_dir, epochs, memory_size, device, kw)
         return
+    if device != "cpu":  # the block setting's learners are small numpy/torch loops run on the CPU
+        raise click.BadParameter("the blocks setting runs on the CPU; --device applies to --setting paper",
+                                 param_hint="--device")
     from cltk.analytics.simulate.rehearsal import run_rehearsal, verdict
 
     result = run_rehearsal(learners=learners or LEARNERS, **kw, log=lambda s: click.echo(s, err=True))
@@ -90,9 +94,10 @@ def rehearsal(learners, out_dir, setting, epochs, memory_size, **kw):
     click.echo(f"wrote {path} ({m['seconds']} s)")
 
 
-def _paper(learners, out_dir, epochs, memory_size, kw):
+def _paper(learners, out_dir, epochs, memory_size, device, kw):
     from cltk.analytics.result import write_result
     from cltk.analytics.simulate.rehearsal_paper import run_paper
+    from cltk.runtime import resolve_device
 
     if set(learners) - {"mlp"}:
         raise click.UsageError("--setting paper trains the MLP only (drop --learner or pass --learner mlp)")
@@ -101,7 +106,7 @@ def _paper(learners, out_dir, epochs, memory_size, kw):
     result = run_paper(tasks=kw["n_tasks"], budget=kw["budget"], exponent=kw["exponent"], tau=kw["tau"],
                        seeds=kw["seeds"], epochs=epochs, hidden=(kw["hidden"], kw["hidden"]), batch=kw["batch"],
                        memory_size=memory_size, test_per_task=kw["test_per_task"], seed=kw["seed"],
-                       log=lambda s: click.echo(s, err=True))
+                       device=str(resolve_device(device)), log=lambda s: click.echo(s, err=True))
     path = write_result(result, out_dir)
     click.echo(result.metrics["verdict"])
     click.echo(f"wrote {path} ({result.metrics['seconds']} s)")

@@ -3,8 +3,7 @@ from __future__ import annotations
 
 import click
 
-from cltk.cli.options import POSITIVE, FiniteFloat, NumberList, OutDir, schedule_options
-from cltk.cli.simulate.nqm import DEVICE
+from cltk.cli.options import DEVICE, POSITIVE, FiniteFloat, NumberList, OutDir, schedule_options
 
 
 @click.command("river-valley")
