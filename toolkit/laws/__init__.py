@@ -11,6 +11,8 @@ from cltk.laws.power_anneal import PowerAnnealLaw
 LAWS = {"poweranneal": PowerAnnealLaw, "multipower": MultiPowerLaw, "momentum": MomentumLaw}
 #: every law, by the name stored in its JSON
 ALL_LAWS = {**LAWS, "cpt": CPTLaw}
+#: largest law file read (a fitted law with bootstrap replicates is a few kB)
+MAX_LAW_BYTES = 50 * 10**6
 #: the law `cltk fit-scaling` uses when none is named: lowest held-out error on every real curve set
 #: (benchmarks/bench_laws.py; 0.67x / 0.68x the published multi-power-law PredE / WorstE on 25M)
 DEFAULT_LAW = "poweranneal"
@@ -37,14 +39,21 @@ def read_law(path) -> LossLaw:
     path = Path(path)
     if not path.is_file():
         raise LawError(f"{path}: no such file")
+    if path.stat().st_size > MAX_LAW_BYTES:  # a law file is a few kB; refuse before reading it
+        raise LawError(f"{path}: {path.stat().st_size / 1e6:.0f} MB is too large for a law file "
+                       f"(limit {MAX_LAW_BYTES // 10**6} MB)")
     try:
         text = path.read_text(encoding="utf-8")
     except UnicodeDecodeError:
         raise LawError(f"{path}: not a text law file") from None
     try:
         return load_law(text)
-    except ValueError as e:  # LawError, or a malformed value inside a well-formed file
+    except LawError as e:
+        if path.name == "metrics.json" and "metrics.json" not in str(e):
+            raise LawError(f"{path}: is a metrics.json of a cltk run, not a law file (use law.json)") from None
         raise LawError(f"{path}: {e}") from None
+    except (ValueError, OverflowError, RecursionError) as e:  # LawError, or a malformed value (huge int)
+        raise LawError(f"{path}: {' '.join(str(e).split()) or type(e).__name__}") from None
 
 
 __all__ = [

@@ -11,6 +11,7 @@ import copy
 import dataclasses
 import json
 import math
+import re
 import tomllib
 from pathlib import Path
 
@@ -110,6 +111,15 @@ def _coerce(default, val, path: tuple):
     return val
 
 
+#: domain names become cache file names
+_SAFE_NAME = re.compile(r"[A-Za-z0-9_-][A-Za-z0-9_.-]*")
+#: upper bounds on sizes: the proxy is a small CPU/1-GPU model; past these one weight matrix or one
+#: batch's activations (d_model^2, vocab x d_model, batch x seq_len x d_model floats) exceeds
+#: 100 GB, so a larger value is a typo, not a run (checked before anything is allocated)
+_MAX_SIZE = {"model.d_model": 65_536, "model.n_layer": 1_024, "model.n_head": 1_024, "model.seq_len": 1_048_576,
+             "model.vocab_size": 1_048_576, "train.batch_size": 1_048_576}
+
+
 def _parse_value(text: str):
     """A TOML value (``3e-4``, ``true``, ``[1, 2]``, ``"x"``), else the bare text as a string."""
     try:
@@ -176,6 +186,10 @@ def resolve(raw: dict) -> dict:
     errs = ModelConfig(**cfg["model"]).check()
     if errs:
         raise ConfigError(errs[0])
+    for key, hi in _MAX_SIZE.items():
+        sect, k = key.split(".")
+        if cfg[sect][k] > hi:
+            raise ConfigError(f"{key}: {cfg[sect][k]} is beyond any machine this trains on (limit {hi:,})")
     t = cfg["train"]
     for key in ("batch_size", "grad_accum", "eval_every", "eval_batches", "ckpt_every"):
         if t[key] < 1:
@@ -191,8 +205,14 @@ def resolve(raw: dict) -> dict:
     if not (0 < d["stdlib_fraction"] <= 1) or not (0 < d["val_fraction"] < 1):
         raise ConfigError("data.stdlib_fraction must lie in (0, 1] and data.val_fraction in (0, 1)")
     for name, spec in d["domains"].items():
+        if not _SAFE_NAME.fullmatch(name):  # the name becomes a cache file name: no '../' escapes
+            raise ConfigError(f"data.domains.{name}: a domain name may use only letters, digits, '_', '.', '-' "
+                              f"and may not start with '.'")
         if not isinstance(spec, dict) or not set(spec) <= {"files", "bin", "val_bin", "dtype"}:
             raise ConfigError(f"data.domains.{name} must be a table with keys files | bin, val_bin, dtype")
+        files = spec.get("files", ["x"])
+        if not isinstance(files, list) or not files or not all(isinstance(f, str) and f for f in files):
+            raise ConfigError(f"data.domains.{name}.files: must be a non-empty list of file names, got {files!r:.60}")
     if not cfg["phases"]:
         raise ConfigError("no [[phases]] given: a run needs at least one phase (steps, mix, schedule)")
     for i, ph in enumerate(cfg["phases"]):
