@@ -75,7 +75,7 @@ class BootstrapIntervals:
                 if not np.isfinite(res.cost):  # a replicate whose refit failed is left out and counted
                     failed += 1
                     continue
-                at_limit += res.status == 0
+                at_limit += res.get("status", 1) == 0  # the paper procedure reports no status
                 sets.append(self._set_params(res.x, full_nl, free))
                 if progress:
                     progress(f"bootstrap {b + 1}/{n}")
