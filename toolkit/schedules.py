@@ -17,6 +17,7 @@ re-warming for continual pre-training (Ibrahim et al. 2024, Sec. 5).
 from __future__ import annotations
 
 import dataclasses
+import inspect
 import itertools
 import re
 from collections.abc import Callable
@@ -267,36 +268,61 @@ _FACTORIES: dict[str, tuple[Callable[..., Schedule], dict]] = {
 }
 
 
+#: largest step count or step index a spec may give: a rendered schedule holds one float per step
+#: (8 GB at 10^9), and no run this toolkit models is longer
+MAX_SPEC_STEPS = 10**9
+
+
+def _spec_number(where: str, key: str, val: str, kind) -> float | int:
+    """One number of a spec: finite, and an exact integer where one is needed (``steps=1.5`` is an
+    error, not 1)."""
+    try:
+        x = float(val)
+    except ValueError:
+        x = float("nan")
+    if not np.isfinite(x):
+        raise ScheduleError(f"{where}: {key}='{val.strip()}' is not a finite number")
+    if kind is int:
+        if not x.is_integer() or not 0 <= x <= MAX_SPEC_STEPS:
+            raise ScheduleError(f"{where}: {key}='{val.strip()}' is not an integer in [0, {MAX_SPEC_STEPS:.0e}]")
+        return int(x)
+    return x
+
+
 def _parse_one(text: str) -> Schedule:
     name, _, args = text.strip().partition(":")
     name = name.strip().lower()
+    where = f"schedule spec '{text.strip()}'"
     if name not in _FACTORIES:
-        raise ScheduleError(f"unknown schedule '{name}' in spec '{text.strip()}' "
-                            f"(choose from {', '.join(sorted(_FACTORIES))})")
+        raise ScheduleError(f"{where}: unknown schedule '{name}' (choose from {', '.join(sorted(_FACTORIES))})")
     factory, types = _FACTORIES[name]
+    valid = f"(arguments: {', '.join(types)})"
     kwargs = {}
     for item in filter(None, (a.strip() for a in args.split(","))):
         key, eq, val = item.partition("=")
         key = key.strip()
         if not eq or key not in types:
-            raise ScheduleError(f"schedule '{name}': unknown or malformed argument '{item}' "
-                                f"(arguments: {', '.join(types)})")
-        try:
-            if types[key] is list:
-                kwargs[key] = [int(float(v)) for v in val.split("/")]
-            elif types[key] == "floats":
-                kwargs[key] = [float(v) for v in val.split("/")]
-            elif types[key] is int:
-                kwargs[key] = int(float(val))
-            else:
-                kwargs[key] = types[key](val.strip())
-        except ValueError:
-            kind = getattr(types[key], "__name__", str(types[key]))
-            raise ScheduleError(f"schedule '{name}': argument {key}='{val}' is not a valid {kind}") from None
+            raise ScheduleError(f"{where}: unknown or malformed argument '{item}' {valid}")
+        if key in kwargs:
+            raise ScheduleError(f"{where}: argument '{key}' given twice")
+        if types[key] is list:
+            kwargs[key] = [_spec_number(where, key, v, int) for v in val.split("/")]
+        elif types[key] == "floats":
+            kwargs[key] = [_spec_number(where, key, v, float) for v in val.split("/")]
+        elif types[key] is str:
+            kwargs[key] = val.strip()
+        else:
+            kwargs[key] = _spec_number(where, key, val, types[key])
+    required = [p.name for p in inspect.signature(factory).parameters.values() if p.default is p.empty]
+    missing = [k for k in required if k not in kwargs]
+    if missing:
+        raise ScheduleError(f"{where}: missing {', '.join(missing)} {valid}")
     try:
         return factory(**kwargs)
-    except TypeError as e:  # a required argument is missing
-        raise ScheduleError(f"schedule '{name}': {str(e).split(') ', 1)[-1]}") from None
+    except ScheduleError as e:
+        raise ScheduleError(f"{where}: {e}") from None
+    except (TypeError, ValueError, OverflowError) as e:  # a value no factory check foresaw
+        raise ScheduleError(f"{where}: {' '.join(str(e).split())}") from None
 
 
 def parse(spec: str) -> Schedule:

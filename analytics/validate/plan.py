@@ -60,9 +60,10 @@ class _Checker:
     def fail(self, key: str, msg: str):
         raise InputError(f"{self.path}: {key}: {msg}")
 
-    def integer(self, key: str, v, lo: int) -> int:
-        if isinstance(v, bool) or not isinstance(v, int) or v < lo:
-            self.fail(key, f"expected an integer >= {lo}, got {v!r}")
+    def integer(self, key: str, v, lo: int, hi: int = 10**9) -> int:
+        """An integer in [lo, hi]: no bool, no float (workers = 1.5 or true is an error, not 1)."""
+        if isinstance(v, bool) or not isinstance(v, int) or not lo <= v <= hi:
+            self.fail(key, f"expected an integer in [{lo}, {hi:,}], got {v!r:.60}")
         return v
 
     def number(self, key: str, v, lo: float, hi: float, lo_open: bool = False, hi_open: bool = False) -> float:
@@ -124,11 +125,11 @@ def load_plan(path) -> dict:
             "seeds": ck.items("seeds", raw.get("seeds", [0]), int),
             "laws": ck.items("laws", raw.get("laws", list(LAWS)), str),
             "executor": raw.get("executor", "local"),
-            "workers": ck.integer("workers", raw.get("workers", 1), 1),
+            "workers": ck.integer("workers", raw.get("workers", 1), 1, 4096),
             "submitit": dict(ck.table("submitit", raw.get("submitit", {}), None)),
             "path": str(path)}
-    if any(s < 0 for s in plan["seeds"]):
-        ck.fail("seeds", f"seeds must be >= 0, got {plan['seeds']}")
+    if any(not 0 <= s < 2**32 for s in plan["seeds"]):  # numpy / torch seeds are 32-bit
+        ck.fail("seeds", f"seeds must lie in [0, 2^32), got {plan['seeds']!r:.60}")
     for law in plan["laws"]:
         if law not in LAWS:
             ck.fail("laws", f"unknown law '{law}' (choose from {', '.join(LAWS)})")

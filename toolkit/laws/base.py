@@ -305,10 +305,14 @@ class LossLaw(BootstrapIntervals):
     def _checked_params(self, where: str, raw: dict) -> dict[str, float]:
         """``raw``'s parameters as floats inside the domain the fit searches: linear coefficients
         >= 0 (nnls), "log" parameters > 0, "log1m" parameters in (0, 1); outside it a law predicts
-        nonsense (a momentum law with lam = 1 predicted a final loss of -41)."""
-        out = {}
-        for n in self.param_names:
-            out[n] = _in_domain(type(self), f"{where}.{n}", n, raw.get(n))
+        nonsense (a momentum law with lam = 1 predicted a final loss of -41). Nonlinear parameters
+        must also lie within the law's fit bounds (``_nl_bounds``), which a fit never leaves."""
+        out = {n: _in_domain(type(self), f"{where}.{n}", n, raw.get(n)) for n in self.param_names}
+        lo, hi = self._nl_bounds([])
+        for n, a, b in zip(self.nl_names, lo, hi):
+            slack = 1e-9 * max(abs(a), abs(b) if np.isfinite(b) else 0.0, 1e-300)  # JSON round-off
+            if not a - slack <= out[n] <= b + slack:
+                raise LawError(f"{where}.{n}: {out[n]!r} is outside the {self.name} law's range [{a:g}, {b:g}]")
         return out
 
     # --- helpers ----------------------------------------------------------------------------------
