@@ -11,14 +11,13 @@ import copy
 import dataclasses
 import json
 import math
-import re
 import tomllib
 from pathlib import Path
 
 from cltk.errors import InputError
-from cltk.proxy.data import BUILTIN_DOMAINS
+from cltk.proxy.data import BUILTIN_DOMAINS, SAFE_DOMAIN_NAME
 from cltk.proxy.model import ModelConfig
-from cltk.schedules import ScheduleError, parse
+from cltk.schedules import MAX_SPEC_STEPS, ScheduleError, parse
 
 __all__ = ["DEFAULTS", "ConfigError", "apply_overrides", "domains", "dump_toml", "load_config", "resolve"]
 
@@ -111,8 +110,6 @@ def _coerce(default, val, path: tuple):
     return val
 
 
-#: domain names become cache file names
-_SAFE_NAME = re.compile(r"[A-Za-z0-9_-][A-Za-z0-9_.-]*")
 #: upper bounds on sizes: the proxy is a small CPU/1-GPU model; past these one weight matrix or one
 #: batch's activations (d_model^2, vocab x d_model, batch x seq_len x d_model floats) exceeds
 #: 100 GB, so a larger value is a typo, not a run (checked before anything is allocated)
@@ -205,7 +202,7 @@ def resolve(raw: dict) -> dict:
     if not (0 < d["stdlib_fraction"] <= 1) or not (0 < d["val_fraction"] < 1):
         raise ConfigError("data.stdlib_fraction must lie in (0, 1] and data.val_fraction in (0, 1)")
     for name, spec in d["domains"].items():
-        if not _SAFE_NAME.fullmatch(name):  # the name becomes a cache file name: no '../' escapes
+        if not SAFE_DOMAIN_NAME.fullmatch(name):  # the name becomes a cache file name: no '../' escapes
             raise ConfigError(f"data.domains.{name}: a domain name may use only letters, digits, '_', '.', '-' "
                               f"and may not start with '.'")
         if not isinstance(spec, dict) or not set(spec) <= {"files", "bin", "val_bin", "dtype"}:
@@ -228,8 +225,8 @@ def domains(cfg: dict) -> set[str]:
 
 def _check_phase(i: int, ph: dict, cfg: dict) -> None:
     where = f"phases.{i}"
-    if ph["steps"] < 1:
-        raise ConfigError(f"{where}.steps must be >= 1, got {ph['steps']}")
+    if not 1 <= ph["steps"] <= MAX_SPEC_STEPS:
+        raise ConfigError(f"{where}.steps must lie in [1, {MAX_SPEC_STEPS:.0e}], got {ph['steps']}")
     if not ph["mix"]:
         raise ConfigError(f"{where}.mix is empty: give domain weights, e.g. mix = {{prose = 1.0}}")
     known = domains(cfg)

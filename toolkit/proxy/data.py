@@ -21,6 +21,7 @@ import ast
 import hashlib
 import json
 import os
+import re
 import shutil
 import sys
 import sysconfig
@@ -225,16 +226,26 @@ def _bin_domain(name: str, spec: dict, val_fraction: float) -> Domain:
     return Domain(name, arrays[0], arrays[1], top + 1, f"token file {spec['bin']}")
 
 
+#: domain names become cache file names (``text-<name>-<key>``)
+SAFE_DOMAIN_NAME = re.compile(r"[A-Za-z0-9_-][A-Za-z0-9_.-]*")
+
+
 def load_domain(name: str, spec: dict | None, cache_dir: Path, *, stdlib_fraction: float = 1.0,
                 val_fraction: float = 0.1) -> Domain:
     """A domain by name: built-in (``prose``/``code``) when ``spec`` is None, else from ``spec``'s
     ``files`` (text) or ``bin`` (+ optional ``val_bin``, ``dtype``) keys."""
+    if not SAFE_DOMAIN_NAME.fullmatch(name):  # the name becomes part of a cache path: no '../' escapes
+        raise DataError(f"data.domains.{name}: a domain name may use only letters, digits, '_', '.', '-' "
+                        f"and may not start with '.'")
     if spec is None:
         if name not in BUILTIN_DOMAINS:
             raise DataError(f"unknown domain '{name}': built-in domains are {', '.join(BUILTIN_DOMAINS)}; "
                             f"define others under [data.domains.{name}]")
         dom = _stdlib_domain(name, Path(cache_dir), stdlib_fraction, val_fraction)
     elif "files" in spec:
+        files = spec["files"]
+        if not isinstance(files, list) or not files or not all(isinstance(f, str) and f for f in files):
+            raise DataError(f"data.domains.{name}.files: must be a non-empty list of file names, got {files!r:.60}")
         dom = _text_domain(name, list(spec["files"]), Path(cache_dir), val_fraction)
     elif "bin" in spec:
         dom = _bin_domain(name, spec, val_fraction)

@@ -49,6 +49,24 @@ _FIXED_COLS = ["step", "tokens", "phase", "lr", "loss", "train_loss", "grad_norm
 _TAIL_COLS = ["max_attn_logit", "logit_norm", "tokens_per_s"]
 
 
+def _load_checkpoint(path: Path) -> dict:
+    """The checkpoint's dict; a truncated or foreign file (a run killed mid-write before atomic
+    writes, a disk filled up) is one ConfigError naming it, not an unpickling traceback."""
+    import pickle
+    import zipfile
+
+    try:
+        ck = torch.load(path, map_location="cpu", weights_only=True)  # RNG states must stay on the CPU
+    except (pickle.UnpicklingError, EOFError, RuntimeError, zipfile.BadZipFile, OSError) as e:
+        raise ConfigError(f"{path}: unreadable checkpoint ({' '.join(str(e).split())[:120]}); rerun with --fresh "
+                          f"or delete it") from None
+    keys = {"config", "model", "optim", "rng", "step", "rows", "elapsed"}
+    missing = sorted(keys - set(ck)) if isinstance(ck, dict) else sorted(keys)
+    if missing:
+        raise ConfigError(f"{path}: not a cltk proxy checkpoint (lacks {missing}); rerun with --fresh or delete it")
+    return ck
+
+
 class CheckpointMismatchError(ConfigError):
     """The output folder holds the checkpoint of a run with another config (never overwritten)."""
 
@@ -209,7 +227,7 @@ def _train(cfg: dict, out_dir: Path, resume: bool, on_step) -> dict:  # noqa: C9
     step, rows, elapsed = 0, [], 0.0
     ckpt_path = out_dir / CKPT
     if resume and ckpt_path.exists():
-        ck = torch.load(ckpt_path, map_location="cpu", weights_only=True)  # RNG states must stay on the CPU
+        ck = _load_checkpoint(ckpt_path)
         if ck["config"] != cfg:
             diff = next((k for k in cfg if ck["config"].get(k) != cfg[k]), "?")
             raise CheckpointMismatchError(f"{ckpt_path} belongs to a run with a different config (section "
