@@ -331,4 +331,7 @@ def parse(spec: str) -> Schedule:
         raise ScheduleError("empty schedule spec")
     # split on "+" that starts a new schedule name, so numbers such as 1e+3 stay intact
     parts = [_parse_one(p) for p in re.split(r"\+\s*(?=[A-Za-z])", spec)]
-    return parts[0] if len(parts) == 1 else join(*parts)
+    try:
+        return parts[0] if len(parts) == 1 else join(*parts)
+    except ScheduleError as e:
+        raise ScheduleError(f"schedule spec '{spec.strip()}': {e}") from None

@@ -161,7 +161,9 @@ def read_toml(path: Path, what: str = "config") -> dict:
     try:
         return tomllib.loads(path.read_text(encoding="utf-8"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as e:
-        raise ConfigError(f"{path}: not valid TOML ({e})") from None
+        raise ConfigError(f"{path}: not valid TOML ({' '.join(str(e).split())})") from None
+    except RecursionError:  # tomllib recurses on nested arrays and inline tables
+        raise ConfigError(f"{path}: nested too deeply to be a {what} file") from None
 
 
 def load_config(path: str | Path | None, overrides=()) -> dict:
