@@ -218,3 +218,40 @@ def test_schedule_specs(text):
         assert "\n" not in str(e) and ("schedule spec" in str(e) or "empty schedule spec" in str(e)), str(e)
         return
     assert s.steps is None or 0 <= s.steps <= 2 * MAX_SPEC_STEPS
+
+
+# --- regressions of the cases issue 12 lists, and one CLI-level case per entry point -------------
+def _plan_error(**change) -> str:
+    p = WORK / "plan_case.toml"
+    p.write_text(_toml({**PLAN, **change}))
+    try:
+        load_plan(p)
+    except InputError as e:
+        assert "\n" not in str(e) and str(e).startswith(f"{p}: "), str(e)
+        return str(e)
+    raise AssertionError(f"plan with {change} loaded")
+
+
+def test_plan_regressions():
+    for workers in ("x", 0, -1, 1.5, True):
+        assert ": workers: expected an integer" in _plan_error(workers=workers)
+    assert ": set: " in _plan_error(set=5)
+    assert ": laws: " in _plan_error(laws=[])
+    assert ": cpt.steps: " in _plan_error(cpt={**PLAN["cpt"], "steps": math.inf})
+    assert ": schedules.fit[0]: " in _plan_error(schedules={"fit": ["cosine:peak=1e-3"]})
+
+
+def test_cli_entry_points_print_one_line(bad_flag):
+    from click.testing import CliRunner
+
+    from cltk.cli.main import cli
+
+    plan = WORK / "plan_cli.toml"
+    plan.write_text(_toml({**PLAN, "workers": 0}))
+    r = CliRunner().invoke(cli, ["validate", str(plan), "--out", str(WORK / "out-v")])
+    bad_flag(r, "workers: expected an integer")
+    proxy = WORK / "proxy_cli.toml"
+    proxy.write_text(_toml({**PROXY, "data": {"domains": {"../../../../escaped": {"files": ["a.txt"]}}}}))
+    r = CliRunner().invoke(cli, ["proxy", "train", str(proxy), "--out", str(WORK / "out-p")])
+    bad_flag(r, "a domain name may use only")
+    assert not (WORK / "out-v").exists() and not (WORK / "out-p").exists()
