@@ -14,6 +14,7 @@ import json
 import math
 import os
 import tempfile
+from collections import Counter
 from pathlib import Path
 
 from hypothesis import HealthCheck, given, settings
@@ -30,6 +31,8 @@ N_LAW, N_PROXY, N_PLAN, N_SPEC = 1500 * SCALE, 1000 * SCALE, 500 * SCALE, 1500 *
 TOTAL_EXAMPLES = N_LAW + N_PROXY + N_PLAN + N_SPEC
 FUZZ = {"deadline": None, "derandomize": True, "suppress_health_check": list(HealthCheck)}
 WORK = Path(tempfile.mkdtemp(prefix="cltk-fuzz-"))
+#: (test, "loaded" | "raised") -> count, for the report of a run (read it after pytest.main)
+OUTCOMES: Counter = Counter()
 
 # --- mutations of a JSON-like tree -------------------------------------------------------------
 BAD = st.sampled_from([None, True, False, 0, -1, 1.5, -1e300, 1e300, 10**30, math.nan, math.inf, -math.inf,
@@ -85,6 +88,7 @@ def _check_contract(path: Path, load):
         msg = str(e)
         assert "\n" not in msg and msg.startswith(f"{path}: "), msg
         out = None
+    OUTCOMES[path.stem, "raised" if out is None else "loaded"] += 1
     assert _digest(path) == before
     return out
 
@@ -216,7 +220,9 @@ def test_schedule_specs(text):
         s = parse(text)
     except InputError as e:
         assert "\n" not in str(e) and ("schedule spec" in str(e) or "empty schedule spec" in str(e)), str(e)
+        OUTCOMES["spec", "raised"] += 1
         return
+    OUTCOMES["spec", "loaded"] += 1
     assert s.steps is None or 0 <= s.steps <= 2 * MAX_SPEC_STEPS
 
 
