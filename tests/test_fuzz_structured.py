@@ -219,7 +219,7 @@ def test_schedule_specs(text):
     try:
         s = parse(text)
     except InputError as e:
-        assert "\n" not in str(e) and ("schedule spec" in str(e) or "empty schedule spec" in str(e)), str(e)
+        assert "\n" not in str(e) and "spec '" in str(e) or str(e) == "empty schedule spec", str(e)
         OUTCOMES["spec", "raised"] += 1
         return
     OUTCOMES["spec", "loaded"] += 1

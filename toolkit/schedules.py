@@ -294,7 +294,8 @@ def _parse_one(text: str) -> Schedule:
     name = name.strip().lower()
     where = f"schedule spec '{text.strip()}'"
     if name not in _FACTORIES:
-        raise ScheduleError(f"{where}: unknown schedule '{name}' (choose from {', '.join(sorted(_FACTORIES))})")
+        raise ScheduleError(f"unknown schedule '{name}' in spec '{text.strip()}' "
+                            f"(choose from {', '.join(sorted(_FACTORIES))})")
     factory, types = _FACTORIES[name]
     valid = f"(arguments: {', '.join(types)})"
     kwargs = {}
