@@ -6,7 +6,7 @@ anchored predictions that make it fast.
    time and the child's peak resident memory. Targets: 10^6 rows under 60 s and 2 GiB; 34k rows
    under 15 s.
 2. Predictions of more than 20,000 points are evaluated exactly at anchors and interpolated
-   (cltk.laws.base.EXACT_POINTS); for the cosine log and for a two-stage (step) schedule, compares
+   (cltk.laws.anchors.EXACT_POINTS); for the cosine log and for a two-stage (step) schedule, compares
    them with the exact law at 20,000 points. Target: max relative error < 1e-5 (per-step noise of
    a real log is ~1e-2).
 Exit status 1 when a target is missed.
@@ -25,7 +25,7 @@ from pathlib import Path
 
 import numpy as np
 
-import cltk.laws.base as law_base
+import cltk.laws.anchors as law_base
 from cltk.curves import Curve
 from cltk.laws import PowerAnnealLaw
 
