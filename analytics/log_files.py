@@ -133,12 +133,7 @@ def _csv(path: Path, text: str, sep: str) -> LogTable:
             # leaves its column as text, which the curve reader refuses with the cell's place
             df = pd.read_csv(io.StringIO("\n".join([lines[0], *body])), sep=sep, usecols=cols,
                              keep_default_na=False, na_values=[""], skipinitialspace=True, engine="c")
-        except pd.errors.ParserError as e:
-            m = re.search(r"line (\d+), saw (\d+)", str(e))
-            where = f"line {rows[int(m.group(1)) - 2]}: " if m and int(m.group(1)) - 2 < len(rows) else ""
-            raise InputError(f"{path}: {where}more fields than the header has"
-                             f"{f' ({m.group(2)} fields)' if m else ''}") from None
-        except (ValueError, csv.Error) as e:
+        except (ValueError, csv.Error) as e:  # ParserError is a ValueError; surplus fields were refused above
             raise InputError(f"{path}: not a readable CSV file ({str(e).splitlines()[0]})") from None
         return {c: _column(df[c]) for c in cols}
 
