@@ -20,8 +20,8 @@ class _MultiValueCommand(click.Command):
 
     def parse_args(self, ctx, args):
         out, current, given = [], None, 0
-        for a in [*args, "--"]:
-            if current is not None and (a.startswith("-") or a in self.multi_value_options) and not given:
+        for a in [*args, "--"]:  # the sentinel "--" ends a trailing --predict (and is dropped below)
+            if current is not None and not given and a.startswith("-"):
                 raise click.UsageError(f"{current}: give at least one file after it", ctx)
             if a in self.multi_value_options:
                 current, given = a, 0
