@@ -42,8 +42,10 @@ def check_out_dir(out_dir: Path, inputs: Iterable = ()) -> None:
             raise InputError(f"{p}: is an input of this run and lies inside its output folder {out_dir}, which "
                              "the run replaces; choose another output folder")
     parent = out_dir if out_dir.is_dir() else _existing_parent(out_dir)
-    if not os.access(parent, os.W_OK | os.X_OK):
-        raise InputError(f"{out_dir}: cannot write here ({parent} is not writable)")
+    try:  # a real probe: os.access says yes to root on read-only or virtual file systems (/proc)
+        os.rmdir(tempfile.mkdtemp(prefix=".cltk-probe-", dir=parent))
+    except OSError as e:
+        raise InputError(f"{out_dir}: cannot write here ({parent}: {e.strerror or e})") from None
 
 
 def _existing_parent(path: Path) -> Path:

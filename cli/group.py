@@ -56,21 +56,23 @@ class LazyGroup(click.Group):
             _fail("interrupted", 130)
         except InputError as e:
             _fail(str(e), 2)
-        except OSError as e:
-            if debug:
-                raise
-            what = f"{e.filename}: " if e.filename else ""
-            _fail(f"{what}{e.strerror or e}", 2)
-        except MemoryError:
-            if debug:
-                raise
-            _fail("out of memory (the input or the options ask for more than this machine holds)", 1)
         except Exception as e:  # noqa: BLE001 - the one place an unexpected error becomes one line
             if debug:
                 raise
-            _fail(f"internal error: {type(e).__name__}: {' '.join(str(e).split())[:300]} "
-                  "(a bug in cltk; rerun with --debug for the traceback and report it)", 1)
+            _fail(*_unexpected(e))
         sys.exit(rv if isinstance(rv, int) else 0)
+
+
+def _unexpected(e: Exception) -> tuple[str, int]:
+    """The one line and exit code of an error that is not bad input: the file system's (it names
+    its path), running out of memory, or a bug."""
+    if isinstance(e, OSError):
+        where = f"{e.filename}: " if e.filename else ""
+        return f"{where}{e.strerror or e}", 2
+    if isinstance(e, MemoryError):
+        return "out of memory (the input or the options ask for more than this machine holds)", 1
+    return (f"internal error: {type(e).__name__}: {' '.join(str(e).split())[:300]} "
+            "(a bug in cltk; rerun with --debug for the traceback and report it)", 1)
 
 
 def _fail(message: str, code: int):

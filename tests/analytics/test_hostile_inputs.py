@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -152,3 +153,10 @@ def test_outputs_follow_the_umask(tmp_path):
         os.umask(old)
     assert (tmp_path / "out").stat().st_mode & 0o777 == 0o755
     assert json.loads((tmp_path / "out" / MANIFEST).read_text())["files"]
+
+
+@pytest.mark.skipif(not os.path.isdir("/proc/self"), reason="needs Linux /proc")
+def test_a_folder_where_nothing_can_be_created_is_refused_even_for_root():
+    """os.access answers yes to root on /proc; the check creates (and removes) a probe instead."""
+    with pytest.raises(InputError, match="cannot write here"):
+        check_out_dir(Path("/proc/cltk-probe/out"))
