@@ -17,7 +17,10 @@ that saturates as a power of the CPT forward area:
   domain, whose loss falls beyond the general power law.
 
 Each curve must carry ``meta["cpt_start"]`` (the first CPT step) and may carry ``meta["replay"]``
-(fraction of the CPT batch drawn from the old domain, default 0). Fit one law per evaluated domain.
+(fraction of the CPT batch drawn from the old domain, default 0). A pre-training run's own log is a
+curve whose ``cpt_start`` is one past its last step (``len(curve.lrs)``): no continual step yet, so
+only the pre-training terms act, and it pins L0, A, alpha and C1 for every continual run fitted with
+it (``cltk fit-cpt``). Fit one law per evaluated domain.
 """
 from __future__ import annotations
 
@@ -52,7 +55,7 @@ class CPTLaw(LossLaw):
             raise LawError(f"cpt: curve '{curve.name}' lacks meta['cpt_start'] (the first continual step)")
         t0 = int(curve.meta["cpt_start"])
         r = float(curve.meta.get("replay", 0.0))
-        if not 0 <= r <= 1 or not 0 < t0 < len(curve.lrs):
+        if not 0 <= r <= 1 or not 0 < t0 <= len(curve.lrs):
             raise LawError(f"cpt: curve '{curve.name}' has replay {r} or cpt_start {t0} out of range")
         eta = curve.lrs
         S1 = np.cumsum(eta)
