@@ -23,12 +23,14 @@ class LazyGroup(click.Group):
 
     def get_command(self, ctx, name):
         if name in self.lazy and name not in self.commands:
+            from cltk.cli.json_output import add_json_option
+
             module, attr, _ = self.lazy[name]
-            self.add_command(getattr(importlib.import_module(module), attr), name)
+            self.add_command(add_json_option(getattr(importlib.import_module(module), attr)), name)
         return super().get_command(ctx, name)
 
     def format_commands(self, ctx, formatter):
-        rows = [(name, self.lazy[name][2] if name in self.lazy else self.commands[name].get_short_help_str())
+        rows = [(name, self.lazy[name][2] if name in self.lazy else _summary(self.commands[name]))
                 for name in self.list_commands(ctx)]
         if rows:
             with formatter.section("Commands"):
@@ -61,6 +63,14 @@ class LazyGroup(click.Group):
                 raise
             _fail(*_unexpected(e))
         sys.exit(rv if isinstance(rv, int) else 0)
+
+
+def _summary(cmd: click.Command) -> str:
+    """A command's line in its group's help: its short help, else the whole first paragraph of its
+    help (click's default cuts that at the terminal width with "...", or at "et al.")."""
+    if cmd.short_help:
+        return cmd.short_help
+    return " ".join((cmd.help or "").split("\n\n")[0].split())
 
 
 def _unexpected(e: Exception) -> tuple[str, int]:

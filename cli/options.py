@@ -98,10 +98,29 @@ class ScheduleSpec(click.ParamType):
 
 POSITIVE = FiniteFloat(min=0, min_open=True)
 
-#: the --device option of the batched simulators (nqm, river-valley, rehearsal): cltk.runtime.resolve_device
-DEVICE = click.option("--device", type=click.Choice(["auto", "cpu", "cuda"]), default="cpu", show_default=True,
-                      help="Where the torch parts run (auto: cuda when available). The models are small: the "
-                           "CPU is usually faster unless --seeds is large.")
+class DeviceName(click.ParamType):
+    """A torch device as every command takes it: ``auto`` (CUDA when torch sees one), ``cpu``,
+    ``cuda`` or ``cuda:N`` (resolved by :func:`cltk.runtime.resolve_device` when the job runs)."""
+
+    name = "auto|cpu|cuda[:N]"
+
+    def convert(self, value, param, ctx):
+        text = str(value).strip().lower()
+        if text in ("auto", "cpu", "cuda") or (text.startswith("cuda:") and text[5:].isdigit()):
+            return text
+        self.fail(f"'{value}' is not a device (auto, cpu, cuda or cuda:N)", param, ctx)
+
+
+def device_option(default: str | None, what: str, note: str = ""):
+    """``--device``: one type and one wording in every command; ``what`` says what runs there."""
+    return click.option("--device", type=DeviceName(), default=default, show_default=default is not None,
+                        metavar="[auto|cpu|cuda[:N]]",
+                        help=f"Where {what} runs: auto (CUDA when available), cpu, cuda or cuda:N{note}.")
+
+
+#: the --device option of the batched simulators (nqm, river-valley, rehearsal): the models are small,
+# so the CPU is the default (faster unless --seeds is large)
+DEVICE = device_option("cpu", "the batched simulation", "; the CPU is usually faster unless --seeds is large")
 
 
 class OutDir(click.ParamType):

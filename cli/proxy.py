@@ -6,10 +6,10 @@ from pathlib import Path
 
 import click
 
-from cltk.cli.options import NumberList, OutDir, ScheduleSpec
+from cltk.cli.group import LazyGroup
+from cltk.cli.options import NumberList, OutDir, ScheduleSpec, device_option
 
-_DEVICE = click.option("--device", type=click.Choice(["auto", "cpu", "cuda"]), default=None,
-                       help="Device (overrides the config's 'device'; auto = CUDA when available).")
+_DEVICE = device_option(None, "training", " (default: the config's 'device')")
 _SET = click.option("--set", "overrides", multiple=True, metavar="KEY=VALUE",
                     help="Override a config key, e.g. --set train.batch_size=64 --set phases.0.steps=500.")
 
@@ -41,7 +41,7 @@ def _load(config: Path, overrides: tuple, **keys) -> dict:
     return load_config(config, list(overrides) + [f"{k}={v}" for k, v in keys.items() if v is not None])
 
 
-@click.group()
+@click.group(cls=LazyGroup)
 def proxy():
     """Small-transformer proxy: train under any LR schedule and data mix, offline and resumable."""
 
@@ -182,7 +182,7 @@ def sweep_cmd(ctx, config, schedules, schedules_file, phase, seeds, workers, ove
     cfg = _load(config, overrides, device=device)
     plan = plan_sweep(cfg, items, phase, seeds)
     if workers is None:
-        workers = 1 if cfg["device"] == "cuda" else max(1, (os.cpu_count() or 2) // 2)
+        workers = 1 if cfg["device"].startswith("cuda") else max(1, (os.cpu_count() or 2) // 2)
     with _progress(Console(stderr=True)) as prog:
         task = prog.add_task("sweep", total=len(plan), info="")
 

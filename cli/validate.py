@@ -5,7 +5,7 @@ from pathlib import Path
 
 import click
 
-from cltk.cli.options import OutDir
+from cltk.cli.options import NumberList, OutDir
 
 
 @click.command("validate")
@@ -14,7 +14,11 @@ from cltk.cli.options import OutDir
               help="Output directory (runs/, metrics.json, curves.csv, cpt_law_*.json, report.html).")
 @click.option("--workers", type=click.IntRange(min=1), default=None,
               help="Override the plan's worker count (local runs split the cores between the workers).")
-def validate(plan_file, out_dir, workers):
+@click.option("--seed", "seeds", type=NumberList(int, min=0, max=2**32 - 1), default=None, metavar="SEEDS",
+              help="Seed(s) of every proxy run, comma-separated (default: the plan's 'seeds'); each seed "
+                   "trains its own runs.")
+@click.option("--quiet", is_flag=True, help="No progress bar.")
+def validate(plan_file, out_dir, workers, seeds, quiet):
     """Check the laws' predictions on real proxy runs (PLAN_FILE: TOML, see toolkit/configs/validate/).
 
     Finished runs are reused by the hash of their config, so an interrupted validation resumes.
@@ -22,14 +26,17 @@ def validate(plan_file, out_dir, workers):
     from cltk.analytics.result import write_result
     from cltk.analytics.validate.job import run_validate
     from cltk.analytics.validate.plan import load_plan
+    from cltk.cli.progress import JobProgress
 
     plan = load_plan(plan_file)
-    click.echo(f"validate {plan['name']}: training missing proxy runs into {out_dir / 'runs'} ...", err=True)
+    with JobProgress(quiet) as progress:
+        progress(f"validate {plan['name']}: training missing proxy runs into {out_dir / 'runs'}")
 
-    def on_done(name, err):
-        click.echo(f"  run {name}: " + (f"failed ({type(err).__name__}: {err})" if err else "done"), err=True)
+        def on_done(name, err):
+            if err:
+                progress(f"run {name} failed ({type(err).__name__}: {err})")
 
-    result = run_validate(plan, out_dir, workers=workers, on_done=on_done)
+        result = run_validate(plan, out_dir, workers=workers, seeds=seeds, on_done=on_done, progress=progress)
     path = write_result(result, out_dir, inputs=[plan_file])
     for k, v in result.metrics.items():
         click.echo(f"{k:45s} {v:.5g}" if isinstance(v, float) else f"{k:45s} {v}")

@@ -71,11 +71,14 @@ def run_paper(*, tasks: int = 10, budget: float = 0.5, exponent: float = 1.5, ta
                "memory_size": memory_size, "train_per_task": len(labels), "test_per_task": len(data.y_test),
                "score": "test accuracy"}
     log(f"rehearsal paper setting: {len(conditions)} conditions x {seeds} seeds, {tasks} phases")
+    n_train = 3 + len(exponents) + len(budgets)  # the conditions, two baselines, the one-factor sweeps
+    log(f"rehearsal paper trainings 0/{n_train}")
     res, R = _train(tuple(conditions), budget=budget, exponent=exponent, seeds=seeds, **kw)
-    for base in (("none", "all"), ("full", "all")):
-        log(f"rehearsal paper setting: baseline {base[0]}")
+    log(f"rehearsal paper trainings 1/{n_train}")
+    for i, base in enumerate((("none", "all"), ("full", "all"))):
         r, _ = _train((base,), budget=budget, exponent=exponent, seeds=seeds, **kw)
         res.update(r)
+        log(f"rehearsal paper trainings {2 + i}/{n_train}")
     runs = []
     for (k, mem), m in res.items():
         tag = k if mem == "all" else f"{k}_{mem}"
@@ -94,12 +97,12 @@ def run_paper(*, tasks: int = 10, budget: float = 0.5, exponent: float = 1.5, ta
     # one factor at a time: the exponent at the paper's budget, the budget at the paper's exponent
     runs = [("exponent", v, {"budget": budget, "exponent": v}) for v in exponents] + \
            [("budget", v, {"budget": v, "exponent": exponent}) for v in budgets]
-    for what, v, setting in runs:
-        log(f"rehearsal paper setting: {what} {v}")
+    for i, (what, v, setting) in enumerate(runs):
         r, _ = _train((("power", "all"), ("uniform", "all")), seeds=sweep_seeds, **setting, **kw)
         d, h = _paired(metrics, f"sweep_{what}_{v:g}_power_minus_uniform_avg_acc", r[("power", "all")],
                        r[("uniform", "all")])
         sweep.append({"sweep": what, "value": v, "power_minus_uniform_avg_acc": d, "ci95": h})
+        log(f"rehearsal paper trainings {4 + i}/{n_train}")
     metrics["sweep_seeds"] = sweep_seeds if sweep else 0
     metrics["verdict"] = paper_verdict(metrics)
     metrics["seconds"] = round(time.perf_counter() - t0, 3)

@@ -59,10 +59,10 @@ def build_runs(plan: dict) -> list[dict]:
     return runs
 
 
-def execute(plan: dict, runs: list[dict], out_dir: Path, on_done=None) -> dict:
+def execute(plan: dict, runs: list[dict], out_dir: Path, on_done=None, progress=None) -> dict:
     """Train the runs that have not finished (threads per run: the executor's policy, unless the
     proxy config sets train.threads); returns counts of reused and trained runs.
-    ``on_done(name, error | None)`` follows each trained run."""
+    ``on_done(name, error | None)`` follows each trained run, and ``progress("proxy runs k/n")``."""
     todo = []
     for r in runs:
         r["dir"] = out_dir / "runs" / f"{r['name']}-{r['hash']}"
@@ -72,9 +72,16 @@ def execute(plan: dict, runs: list[dict], out_dir: Path, on_done=None) -> dict:
         ex = make_executor(plan["executor"], workers=plan["workers"], folder=out_dir / "submitit",
                            **plan["submitit"])
 
+        finished = [0]
+        if progress:
+            progress(f"proxy runs 0/{len(todo)}")
+
         def done(i: int, out) -> None:
+            finished[0] += 1
             if on_done:
                 on_done(todo[i]["name"], out if isinstance(out, Exception) else None)
+            if progress:
+                progress(f"proxy runs {finished[0]}/{len(todo)}")
 
         results = ex.map(train_folder_job, [(r["cfg"], str(r["dir"])) for r in todo], on_done=done)
         failed = [(r["name"], e) for r, e in zip(todo, results) if isinstance(e, Exception)]
@@ -173,16 +180,19 @@ def analyse_cpt(plan: dict, runs: list[dict]) -> tuple[dict, dict]:
     return m, {"out": out, "selection": sel, "real": real, "laws": laws}
 
 
-def run_validate(plan: dict, out_dir, *, workers: int | None = None, on_done=None) -> Result:
+def run_validate(plan: dict, out_dir, *, workers: int | None = None, seeds=None, on_done=None,
+                 progress=None) -> Result:
     """Run the whole plan (a :func:`cltk.analytics.validate.plan.load_plan` dict), training into
-    ``out_dir/runs``; ``workers`` overrides the plan's. Returns the Result for
+    ``out_dir/runs``; ``workers`` and ``seeds`` (of every proxy run) override the plan's. Returns the Result for
     ``write_result(result, out_dir)``; ``details`` holds the runs, curves, predictions and laws."""
     out_dir = Path(out_dir)
     if workers:
         plan = {**plan, "workers": workers}
+    if seeds:
+        plan = {**plan, "seeds": [int(s) for s in seeds]}
     t0 = time.perf_counter()
     runs = build_runs(plan)
-    metrics = {"plan": plan["name"], **execute(plan, runs, out_dir, on_done)}
+    metrics = {"plan": plan["name"], **execute(plan, runs, out_dir, on_done, progress)}
     details = {"runs": runs}
     if plan["fit"]:
         m, details["schedules"] = analyse_schedules(plan, runs)

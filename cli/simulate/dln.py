@@ -8,7 +8,8 @@ from pathlib import Path
 
 import click
 
-from cltk.cli.options import POSITIVE, FiniteFloat, NumberList, OutDir
+from cltk.cli.group import LazyGroup
+from cltk.cli.options import POSITIVE, FiniteFloat, NumberList, OutDir, device_option
 
 #: the init kinds of cltk.models.dln.INIT_KINDS (kept here so that --help loads no torch)
 INITS = ("small", "gaussian", "orthogonal", "balanced", "lowrank")
@@ -18,7 +19,7 @@ _POSITIVE_LIST = NumberList(float, min=0, min_open=True)
 _COUNT = click.IntRange(min=1)
 
 
-@click.group("dln", context_settings={"help_option_names": ["-h", "--help"]})
+@click.group("dln", cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
 def dln():
     """Deep linear networks: exact dynamics vs batched simulation.
 
@@ -37,7 +38,7 @@ def experiment(name: str, *, seeds: int, dtype: str = "float32", optimizer: str 
         click.option("--seeds", type=_COUNT, default=seeds, show_default=True,
                      help="Networks per configuration (random seeds)."),
         click.option("--seed", type=int, default=0, show_default=True, help="Base seed (teachers, inits, SGD)."),
-        click.option("--device", default="auto", show_default=True, help="auto, cpu, cuda or cuda:N."),
+        device_option("auto", "the batched simulation"),
         click.option("--dtype", type=click.Choice(["float32", "float64"]), default=dtype, show_default=True,
                      help="Simulation precision."),
         click.option("--optimizer", type=click.Choice(["gd", "sgd"]), default=optimizer, show_default=True,

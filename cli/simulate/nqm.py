@@ -58,8 +58,10 @@ def nqm(out_dir, no_batch_study, batch_sizes, **kw):
     from cltk.analytics.result import write_result
     from cltk.analytics.simulate.nqm import run_nqm
     from cltk.analytics.simulate.nqm_batch import mc_line, verdict_lines
+    from cltk.cli.progress import JobProgress
 
-    result = run_nqm(**kw, batch_sizes=() if no_batch_study else batch_sizes, log=lambda s: click.echo(s, err=True))
+    with JobProgress() as progress:
+        result = run_nqm(**kw, batch_sizes=() if no_batch_study else batch_sizes, log=progress)
     path = write_result(result, out_dir)
     m = result.metrics
     if "mc_max_rel_err" in m:

@@ -82,8 +82,10 @@ def rehearsal(learners, out_dir, setting, epochs, memory_size, device, **kw):
         raise click.BadParameter("the blocks setting runs on the CPU; --device applies to --setting paper",
                                  param_hint="--device")
     from cltk.analytics.simulate.rehearsal import run_rehearsal, verdict
+    from cltk.cli.progress import JobProgress
 
-    result = run_rehearsal(learners=learners or LEARNERS, **kw, log=lambda s: click.echo(s, err=True))
+    with JobProgress() as progress:
+        result = run_rehearsal(learners=learners or LEARNERS, **kw, log=progress)
     path = write_result(result, out_dir)
     m = result.metrics
     for ln in m["learners"].split(","):
@@ -103,10 +105,13 @@ def _paper(learners, out_dir, epochs, memory_size, device, kw):
         raise click.UsageError("--setting paper trains the MLP only (drop --learner or pass --learner mlp)")
     if kw["schedule"] is not None:
         raise click.UsageError("--setting paper uses a constant LR (0.1); --schedule is for --setting blocks")
-    result = run_paper(tasks=kw["n_tasks"], budget=kw["budget"], exponent=kw["exponent"], tau=kw["tau"],
-                       seeds=kw["seeds"], epochs=epochs, hidden=(kw["hidden"], kw["hidden"]), batch=kw["batch"],
-                       memory_size=memory_size, test_per_task=kw["test_per_task"], seed=kw["seed"],
-                       device=str(resolve_device(device)), log=lambda s: click.echo(s, err=True))
+    from cltk.cli.progress import JobProgress
+
+    with JobProgress() as progress:
+        result = run_paper(tasks=kw["n_tasks"], budget=kw["budget"], exponent=kw["exponent"], tau=kw["tau"],
+                           seeds=kw["seeds"], epochs=epochs, hidden=(kw["hidden"], kw["hidden"]), batch=kw["batch"],
+                           memory_size=memory_size, test_per_task=kw["test_per_task"], seed=kw["seed"],
+                           device=str(resolve_device(device)), log=progress)
     path = write_result(result, out_dir)
     click.echo(result.metrics["verdict"])
     click.echo(f"wrote {path} ({result.metrics['seconds']} s)")

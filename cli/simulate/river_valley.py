@@ -45,9 +45,11 @@ def river_valley(schedules, steps, floor, amp, river_power, scale, curv, noise, 
     from cltk.analytics.simulate.river_valley import make_valley, run_river_valley
 
     valley = make_valley(floor, amp, river_power, scale, curv, noise, river_noise, bend)
-    result = run_river_valley(schedules=schedules, steps=steps, valley=valley, seeds=seeds, every=every, seed=seed,
-                              sweep_lrs=sweep_lrs, fit_laws=not no_laws, device=device,
-                              log=lambda s: click.echo(s, err=True))
+    from cltk.cli.progress import JobProgress
+
+    with JobProgress() as progress:
+        result = run_river_valley(schedules=schedules, steps=steps, valley=valley, seeds=seeds, every=every,
+                                  seed=seed, sweep_lrs=sweep_lrs, fit_laws=not no_laws, device=device, log=progress)
     path = write_result(result, out_dir)
     m = result.metrics
     for k, v in m.items():

@@ -11,6 +11,7 @@ import copy
 import dataclasses
 import json
 import math
+import re
 import tomllib
 from pathlib import Path
 
@@ -29,7 +30,7 @@ class ConfigError(InputError):
 DEFAULTS: dict = {
     "name": "",
     "seed": 0,
-    "device": "auto",  # auto | cpu | cuda
+    "device": "auto",  # auto | cpu | cuda | cuda:N
     "model": dataclasses.asdict(ModelConfig()),
     "data": {
         "cache_dir": "",  # "" = the user cache dir (cltk.proxy.data.default_cache_dir)
@@ -61,7 +62,7 @@ DEFAULTS: dict = {
 }
 PHASE_DEFAULTS = {"name": "", "steps": 100, "mix": {}, "schedule": "", "replay": 0.0}
 _FREE_TABLES = {("data", "domains"), ("mix",)}
-_CHOICES = {("device",): ("auto", "cpu", "cuda"), ("train", "dtype"): ("auto", "float32", "bfloat16")}
+_CHOICES = {("device",): ("auto", "cpu", "cuda", "cuda:N"), ("train", "dtype"): ("auto", "float32", "bfloat16")}
 
 
 def _merge(base: dict, new: dict, path: tuple) -> dict:
@@ -105,6 +106,8 @@ def _coerce(default, val, path: tuple):
         raise ConfigError(f"'{where}' must be a string, got {val!r}")
     elif isinstance(default, list) and not isinstance(val, list):
         raise ConfigError(f"'{where}' must be a list, got {val!r}")
+    if tuple(path) == ("device",) and re.fullmatch(r"cuda:\d+", str(val)):  # one GPU of several
+        return val
     if tuple(path) in _CHOICES and val not in _CHOICES[tuple(path)]:
         raise ConfigError(f"'{where}' must be one of {', '.join(_CHOICES[tuple(path)])}, got {val!r}")
     return val
