@@ -206,6 +206,63 @@ def compare_schedules(law: LossLaw, a: Schedule, b: Schedule, steps, level: floa
     return out
 
 
+def spec_fields(spec: str) -> tuple[str, dict[str, str]]:
+    """A one-part spec's family and its ``key=value`` fields as text (``("wsd", {"decay": "0.2", ...})``);
+    a joined spec (``a + b``) is described by its last part, where the cooldown lives."""
+    name, _, body = spec.split(" + ")[-1].partition(":")
+    return name, dict(kv.partition("=")[::2] for kv in body.split(",") if "=" in kv)
+
+
+def cooldown_of(schedule: Schedule, total_steps: int, warmup_steps: int = 0) -> dict:
+    """How a schedule ends, for comparing recommendations in words: ``fraction`` of the run spent
+    decaying (the spec's ``decay`` for WSD, else from the first step after warmup whose LR is
+    below 99.9% of the post-warmup peak), ``final_ratio`` (last LR / peak), ``shape`` (the WSD
+    cooldown shape, else the family: cosine, piecewise, ...) and ``words``, e.g. "a 22.75% linear
+    cooldown to 0" (the WSD cooldown of Hägele et al. 2024, Sec. 3)."""
+    lr = schedule.render(total_steps)[warmup_steps:]
+    peak = float(lr.max())
+    family, fields = spec_fields(schedule.spec)
+    shape = fields.get("shape", family)
+    if "decay" in fields and float(fields["decay"]) <= 1:
+        fraction = float(fields["decay"])
+    else:
+        below = np.flatnonzero(lr < 0.999 * peak)
+        fraction = (len(lr) - below[0] + 1) / total_steps if len(below) else 0.0
+    # a WSD cooldown reaches its final LR one step after the run ends: its spec says where it goes
+    last = float(fields["final"]) if "final" in fields and "decay" in fields else float(lr[-1])
+    ratio = last / peak if peak > 0 else 0.0
+    to = "0" if ratio == 0 else f"{ratio:.3g}x peak" if ratio >= 0.01 else f"{ratio:.2g}x peak"
+    words = f"a {100 * fraction:.4g}% {'free-form' if shape == 'piecewise' else shape} cooldown to {to}"
+    return {"fraction": fraction, "final_ratio": ratio, "shape": shape, "words": words}
+
+
+def cross_evaluate(laws: dict, schedules: dict, score_steps, level: float = 0.9) -> list[dict]:
+    """Every recommended schedule scored by every law: one row per (schedule, law) with the
+    objective ``score`` (mean predicted loss at ``score_steps``), its ``level`` interval when the
+    law carries bootstrap replicates, and ``regret``, how much worse the schedule is than the
+    law's own choice (``schedules`` and ``laws`` share keys: the law that chose each schedule) as a
+    paired difference (:func:`compare_schedules`) with ``regret_lo``/``regret_hi`` and
+    ``resolved`` (the interval excludes 0) where replicates exist. The check of one law's optimum
+    under another is the cross-law robustness test of Luo et al. (2025, Sec. 5) and Tissue et al.
+    (2024, Sec. 5) made explicit."""
+    steps = np.atleast_1d(np.asarray(score_steps, dtype=np.int64))
+    rows = []
+    for who, sched in schedules.items():
+        for judge, law in laws.items():
+            curve = Curve.from_schedule(sched.spec, sched, np.arange(int(steps.max()) + 1))
+            row = {"schedule_of": who, "law": judge, "score": float(np.mean(law.predict(curve, steps))),
+                   "lo": None, "hi": None, "regret": 0.0, "regret_lo": None, "regret_hi": None, "resolved": None}
+            if getattr(law, "boot_params_", None):
+                lo, hi = law.predict_interval(curve, level=level, steps=steps)
+                row.update(lo=float(np.mean(lo)), hi=float(np.mean(hi)))
+            if who != judge:
+                c = compare_schedules(law, schedules[judge], sched, steps, level)
+                row.update(regret=c["margin"], regret_lo=c["margin_lo"], regret_hi=c["margin_hi"],
+                           resolved=None if c["margin_lo"] is None else bool(c["margin_lo"] > 0 or c["margin_hi"] < 0))
+            rows.append(row)
+    return rows
+
+
 @dataclasses.dataclass
 class CPTSelection:
     """The chosen continual-pre-training setting and every candidate scored."""
