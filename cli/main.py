@@ -18,6 +18,8 @@ COMMANDS = {
     "demo": ("cltk.cli.demo", "demo", "Run the demo of every capability and write one report."),
     "fit-scaling": ("cltk.cli.fit_scaling", "fit_scaling",
                     "Fit a loss-curve law on training curves and predict held-out curves."),
+    "fit-cpt": ("cltk.cli.fit_cpt", "fit_cpt",
+                "Fit the continual pre-training law per domain on your own two-phase logs."),
     "select-schedule": ("cltk.cli.select_schedule", "select_schedule",
                         "Choose an LR schedule (WSD, cosine or free) with a fitted law."),
     "predict": ("cltk.cli.predict", "predict", "Predict and rank the loss curves of LR schedules with a fitted law."),
