@@ -170,7 +170,7 @@ def _print(result, n_laws: int, family: str, objective: str, out_dir: Path, expo
         for col in ("law", "recommended", "predicted final", "interval"):
             t.add_column(col, justify="right" if col.startswith(("predicted", "interval")) else "left")
         for r in result.details["table"]:
-            t.add_row(r["law"], r["cooldown"], f"{r['predicted final']:.4f}", r["interval"])
+            t.add_row(r["law"], r["recommended"], f"{r['predicted final']:.4f}", r["interval"])
         console.print(t)
         for line in result.details["sentences"]:
             console.print(line, highlight=False)

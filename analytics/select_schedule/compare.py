@@ -60,16 +60,15 @@ def run_compare_laws(laws: dict, *, total_steps: int, peak_lr: float, family: st
         m, k = chosen[who]["metrics"], keys[who]
         for field in ("chosen_spec", "chosen_final_loss", "chosen_final_lo", "chosen_final_hi", "cooldown", "n_notes"):
             metrics[f"{k}_{field}"] = m[field]
-        table.append({"law": who, "recommended": short_spec(m["chosen_spec"], 70), "cooldown": m["cooldown"],
-                      "predicted final": m["chosen_final_loss"], "interval": _iv(m), "warnings": m["n_notes"]})
+        table.append({"law": who, "recommended": m["cooldown"], "predicted final": m["chosen_final_loss"],
+                      "interval": _iv(m), "warnings": m["n_notes"], "spec": short_spec(m["chosen_spec"], 60)})
     for r in cross:
         if r["law"] != r["schedule_of"]:
             pre = f"{keys[r['schedule_of']]}_choice_under_{keys[r['law']]}"
             metrics.update({f"{pre}_regret": r["regret"], f"{pre}_regret_lo": r["regret_lo"],
                             f"{pre}_regret_hi": r["regret_hi"], f"{pre}_resolved": r["resolved"]})
     metrics["max_regret"] = max(r["regret"] for r in cross)
-    tables = {"comparison": pd.DataFrame([{**t, "recommended": chosen[t["law"]]["metrics"]["chosen_spec"]}
-                                          for t in table]),
+    tables = {"comparison": pd.DataFrame([{**t, "spec": chosen[t["law"]]["metrics"]["chosen_spec"]} for t in table]),
               "cross_evaluation": pd.DataFrame(cross)}
     tables.update({f"candidates_{keys[w]}": c["tables"]["candidates"] for w, c in chosen.items()})
     curves = []
@@ -124,7 +123,7 @@ def disagreement(labels, shapes, sels, cross, objective, level) -> list[str]:
 
 
 def _report(rep: Report, labels, keys, chosen, table, cross, sentences, total_steps) -> None:
-    rep.table(table)
+    rep.table(table, ["law", "recommended", "predicted final", "interval", "warnings"])
     for s in sentences:
         rep.text(s)
     rows = [{"schedule of": r["schedule_of"], "judged by": r["law"], "predicted": r["score"],

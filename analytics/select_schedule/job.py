@@ -10,7 +10,7 @@ import pandas as pd
 from cltk.analytics.report import Report
 from cltk.analytics.result import Result
 from cltk.analytics.select_schedule.figures import selection_figure
-from cltk.analytics.select_schedule.notes import cooldown_note, law_notes
+from cltk.analytics.select_schedule.notes import cooldown_note, law_notes, unidentified_anneal_said
 from cltk.curves import Curve
 from cltk.laws import LossLaw
 from cltk.schedules import cosine, parse, wsd
@@ -52,7 +52,7 @@ def choose(law: LossLaw, *, total_steps: int, peak_lr: float, family: str = "wsd
     base_schedules = baselines(total_steps, peak_lr, warmup)
     base = {name: law.predict(Curve.from_schedule(name, s, sel.steps)) for name, s in base_schedules.items()}
     notes = law_notes(law, fit_curves)
-    odd = cooldown_note(law, sel.final_loss, total_steps, peak_lr, warmup)
+    odd = None if unidentified_anneal_said(notes) else cooldown_note(law, sel.final_loss, total_steps, peak_lr, warmup)
     notes += [odd] if odd else []
     metrics = {"law": law.name, "family": family, "objective": objective, "steps": int(total_steps),
                "peak_lr": float(peak_lr), "warmup": int(warmup), "chosen_spec": sel.spec,
@@ -158,8 +158,9 @@ def report_choice(rep: Report, c: dict, name: str = "selection", spec_file: str 
         for note in notes:
             rep.text(note)
     rep.figure(selection_figure(sel, c["base"], c["base_schedules"], c["finals"]), name,
-               "Left: the chosen schedule's predicted loss and LR against common baselines. Right: the predicted "
-               "finals (axis from their spread; interval bars cut at the frame) and the family's sweep (final loss "
+               "Left: the chosen schedule's predicted loss and LR against common baselines. Right: each "
+               "schedule's predicted final above the best (symmetric-log axis, so 0.0001 and 0.04 both show; faint "
+               "bars: separate intervals, which share most of the law's error) and the family's sweep (final loss "
                "per cooldown fraction and shape, chosen starred; the worst candidates are above the frame).")
     rep.heading("Choice").code(short_spec(sel.spec))
     if len(sel.spec) > SPEC_WIDTH:

@@ -1,32 +1,36 @@
 """What a reader of a schedule choice must know about the law behind it: the fit's own caveats
 (a parameter on a bound of its range, no convergence, failed refits, no annealing run among the
-fit curves — :func:`cltk.analytics.fit_scaling.job.caveats`, reused) and one check that needs no
-fit curves: a law that predicts that no cooldown at all is as good as every cooldown."""
+fit curves — :mod:`cltk.analytics.fit_scaling.caveats`, reused) and one check that needs no fit
+curves: a law that predicts that no cooldown at all is as good as every cooldown."""
 from __future__ import annotations
 
 from collections.abc import Sequence
 
 import numpy as np
 
-from cltk.analytics.fit_scaling.job import caveats
+from cltk.analytics.fit_scaling.caveats import NO_ANNEAL_NOTE, annealing_curves, law_caveats
 from cltk.curves import Curve
 from cltk.laws import LossLaw
 from cltk.schedules import constant, join, warmup
 
 
 def law_notes(law: LossLaw, fit_curves: Sequence[Curve] | None = None) -> list[str]:
-    """The caveats of ``law``'s fit, in words. With ``fit_curves`` (a law fitted here) every check
-    of :func:`caveats` runs; for a law read from a file the notes it recorded are used when it
-    carries them (``fit_info.notes``), else the checks its ``fit_info`` allows: whether the fit
-    curves anneal is not in a law file, so that check is left to :func:`cooldown_note`."""
+    """The caveats of ``law``'s fit, in words. With ``fit_curves`` (a law fitted here) the annealing
+    term is judged from their LRs; a law file's recorded notes (``fit_info.notes``, written by
+    fit-scaling) are used as they are; an older file without them gets the checks its
+    ``fit_info`` allows (whether its fit curves anneal only where ``annealing_curves`` is recorded)."""
     info = getattr(law, "fit_info_", None) or {}
     if fit_curves is not None:
-        return caveats(law, list(fit_curves), {"curves": []})
+        return law_caveats(law, annealing_curves(fit_curves))
     if isinstance(info.get("notes"), list):
         return [str(n) for n in info["notes"]]
-    # caveats() judges the annealing term from the fit curves' LRs; with none given it would say
-    # "no fit curve lowers its learning rate" of every law file, so that one note is dropped here
-    return [n for n in caveats(law, [], {"curves": []}) if "annealing term is not identified" not in n]
+    anneals = info.get("annealing_curves")
+    return law_caveats(law, anneals if isinstance(anneals, list) else None)
+
+
+def unidentified_anneal_said(notes: Sequence[str]) -> bool:
+    """Whether ``notes`` already say that the fit curves do not identify the annealing term."""
+    return any(NO_ANNEAL_NOTE in n for n in notes)
 
 
 def cooldown_note(law: LossLaw, chosen_final: float, total_steps: int, peak_lr: float, warmup_steps: int) -> str | None:
