@@ -74,6 +74,36 @@ class Schedule:
     def to_spec(self) -> str:
         return self.spec
 
+    # the exports live in cltk.schedule_export (which imports this module): imported on first use
+    def to_array(self, steps=None) -> np.ndarray:
+        """The LR at ``steps`` as a float64 array: an int ``n`` (steps ``0..n-1``), a sequence of
+        steps, or None (the schedule's length); :func:`cltk.schedule_export.to_array`."""
+        from cltk.schedule_export import to_array
+
+        return to_array(self, steps)
+
+    def to_torch(self, optimizer, last_epoch: int = -1):
+        """A ``torch.optim.lr_scheduler.LambdaLR`` on ``optimizer`` whose LR at step ``s`` is
+        ``self(s)`` (the lambda is that LR relative to the optimizer's base LR; other parameter
+        groups keep their ratio to the first); :func:`cltk.schedule_export.to_torch`."""
+        from cltk.schedule_export import to_torch
+
+        return to_torch(self, optimizer, last_epoch)
+
+    def to_optax(self, steps: int | None = None):
+        """An optax schedule ``count -> lr`` (an ImportError saying what to install when optax or
+        jax is missing); :func:`cltk.schedule_export.to_optax`."""
+        from cltk.schedule_export import to_optax
+
+        return to_optax(self, steps)
+
+    def to_file(self, path, steps: int | None = None):
+        """Write the LR of steps ``0..steps-1`` to a ``.csv`` (``step,lr``) or ``.npy`` file,
+        atomically; :func:`cltk.schedule_export.write_schedule`. Returns the path."""
+        from cltk.schedule_export import write_schedule
+
+        return write_schedule(self, path, steps)
+
     def __repr__(self) -> str:
         return f"Schedule({self.spec!r})"
 

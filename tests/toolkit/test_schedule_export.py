@@ -110,3 +110,46 @@ def test_to_optax_matches_the_schedule_when_installed():
     fn = to_optax(s)
     got = np.array([float(fn(jnp.asarray(i))) for i in range(s.steps)])
     np.testing.assert_allclose(got, s.render(), rtol=1e-6)  # float32 table
+
+
+# --- the same exports as Schedule methods (they delegate to cltk.schedule_export) -------------------
+
+@pytest.mark.parametrize("spec", SPECS)
+def test_schedule_methods_equal_the_export_functions(spec, tmp_path):
+    s = parse(spec)
+    np.testing.assert_array_equal(s.to_array(), to_array(s))
+    np.testing.assert_array_equal(s.to_array(50), s.render(50))
+    np.testing.assert_array_equal(s.to_array([3, 0, 7]), s.render()[[3, 0, 7]])
+    assert s.to_file(tmp_path / "lr.npy") == tmp_path / "lr.npy"
+    np.testing.assert_array_equal(np.load(tmp_path / "lr.npy"), s.render())
+    s.to_file(tmp_path / "lr.csv", steps=20)
+    np.testing.assert_array_equal(np.loadtxt(tmp_path / "lr.csv", delimiter=",", skiprows=1)[:, 1], s.render(20))
+
+
+def test_schedule_to_torch_runs_the_schedule_in_a_training_loop():
+    s = parse(SPECS[1])
+    torch.manual_seed(0)
+    model = torch.nn.Linear(4, 1)
+    opt = torch.optim.AdamW(model.parameters(), lr=1e-3)
+    sched = s.to_torch(opt)
+    assert isinstance(sched, torch.optim.lr_scheduler.LambdaLR) and sched.schedule_spec == s.spec
+    used = []
+    for _ in range(s.steps):
+        used.append(opt.param_groups[0]["lr"])
+        opt.zero_grad()
+        model(torch.ones(2, 4)).sum().backward()
+        opt.step()
+        sched.step()
+    np.testing.assert_array_equal(used, s.render())
+    # the lambda is the LR relative to the optimizer's base LR, as to_torch's
+    assert sched.lr_lambdas[0](57) == pytest.approx(s(57) / 1e-3, rel=1e-15)
+
+
+def test_schedule_to_optax_and_bad_exports(monkeypatch, tmp_path):
+    monkeypatch.setitem(sys.modules, "optax", None)
+    with pytest.raises(ImportError, match="pip install optax"):
+        parse(SPECS[0]).to_optax()
+    with pytest.raises(ScheduleError, match="unbounded"):
+        parse("invsqrt:peak=1e-3,warmup=10").to_array()
+    with pytest.raises(ScheduleError, match=r"\.csv or \.npy"):
+        parse(SPECS[0]).to_file(tmp_path / "lr.txt")

@@ -26,6 +26,8 @@ from cltk.curves import Curve, block_means
 from cltk.laws.anchors import anchor_index
 from cltk.laws.errors import LawError
 from cltk.laws.intervals import BootstrapIntervals
+from cltk.laws.params import LawParams
+from cltk.laws.targets import prediction_target
 from cltk.schedules import Schedule
 
 FORMAT_VERSION = 1
@@ -37,7 +39,7 @@ _BAD_RESIDUAL = 1e3
 
 
 
-class LossLaw(BootstrapIntervals):
+class LossLaw(LawParams, BootstrapIntervals):
     """Base estimator. Subclasses define ``name``, ``lin_names``, ``nl_names``, ``_prepare``,
     ``_features`` and ``_nl_box``."""
 
@@ -97,10 +99,13 @@ class LossLaw(BootstrapIntervals):
 
     def fit(self, curves: Sequence[Curve], progress: Callable[[str], None] | None = None) -> LossLaw:
         """Fit the law jointly on ``curves`` (a list of :class:`cltk.curves.Curve`); returns self."""
-        curves = self._validate(curves)
+        given = list(curves)
+        curves = self._validate(given)
         # screening visits extreme corners where powers overflow; such candidates are discarded
         with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-            return self._fit(curves, progress)
+            self._fit(curves, progress)
+        self.fit_curves_ = given  # a reference, for bootstrap() without curves (not saved in the JSON)
+        return self
 
     def _problem(self, curves: list[Curve]):
         """The joint least-squares problem: targets, stacked features, free parameters, bounds."""
@@ -200,23 +205,15 @@ class LossLaw(BootstrapIntervals):
                            "values of the given LR histories")
         return best
 
-    def predict(self, target: Curve | Schedule, steps=None) -> np.ndarray:
-        """Predicted loss of ``target`` (a curve: at its logged steps unless ``steps`` is given;
-        a schedule: at ``steps``, by default 512 steps spread over its length)."""
+    def predict(self, target: Curve | Schedule | str | np.ndarray, steps=None) -> np.ndarray:
+        """Predicted loss of ``target`` at ``steps``: a :class:`cltk.curves.Curve` (at its logged
+        steps by default), a :class:`cltk.schedules.Schedule`, a schedule spec string or a 1-D array
+        of per-step LRs (``lrs[i]`` is the LR of step ``i``, as in ``Curve.lrs``; by default
+        :data:`cltk.laws.targets.DEFAULT_POINTS` steps spread over its length). Steps may come in
+        any order; a step past the end of the target, or before any LR area, is a LawError
+        (:func:`cltk.laws.targets.prediction_target`)."""
         self._check_fitted()
-        return self._predict_target([self.params_], *self._target(target, steps))[0]
-
-    def _target(self, target: Curve | Schedule, steps) -> tuple[Curve, np.ndarray]:
-        if isinstance(target, Schedule):
-            if steps is None:
-                if target.steps is None:
-                    raise LawError("predict: give steps for an unbounded schedule")
-                steps = np.unique(np.linspace(1, target.steps - 1, 512).astype(np.int64))
-            target = Curve.from_schedule(target.spec, target, steps)
-        steps = target.steps if steps is None else np.asarray(steps, dtype=np.int64)
-        if steps.max() >= len(target.lrs):
-            raise LawError(f"predict: step {int(steps.max())} is beyond the LR history of '{target.name}'")
-        return target, steps
+        return self._predict_target([self.params_], *prediction_target(target, steps, "predict"))[0]
 
     def _predict_target(self, param_sets: list[dict], curve: Curve, steps: np.ndarray) -> np.ndarray:
         """Predictions (n_sets, n_steps), prepared in chunks of steps so that a per-step log of
@@ -226,6 +223,9 @@ class LossLaw(BootstrapIntervals):
         them: the law is smooth on the scale of the anchors' spacing, and 10^6 points cost what
         ~10^5 do (the interpolation error is measured by benchmarks/bench_long_logs.py)."""
         steps = np.asarray(steps, dtype=np.int64)
+        if np.any(np.diff(steps) <= 0):  # the preparations and the anchors' interpolation want increasing steps
+            uniq, order = np.unique(steps, return_inverse=True)
+            return self._predict_target(param_sets, curve, uniq)[:, order]
         anchors = anchor_index(curve.lrs, steps)
         at = steps[anchors]
         parts = [self._predict_sets(param_sets, self._prepare(curve, at[i: i + _PREDICT_CHUNK]))

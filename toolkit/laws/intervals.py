@@ -9,21 +9,23 @@ import numpy as np
 
 from cltk.curves import Curve
 from cltk.laws.errors import LawError
+from cltk.laws.targets import prediction_target
 from cltk.schedules import Schedule
 
 
 class BootstrapIntervals:
     """Interval methods of a law; they rely on the fitting machinery of ``LossLaw``."""
 
-    def predict_interval(self, target: Curve | Schedule, steps=None, level: float = 0.9):
+    def predict_interval(self, target: Curve | Schedule | str | np.ndarray, steps=None, level: float = 0.9):
         """Pointwise ``level`` prediction band ``(lo, hi)`` from the bootstrap replicates made by
-        :meth:`bootstrap` (percentiles of the replicate predictions)."""
+        :meth:`bootstrap` (percentiles of the replicate predictions); ``target`` and ``steps`` as in
+        :meth:`predict`."""
         self._check_fitted()
         if not getattr(self, "boot_params_", None):
-            raise LawError(f"{self.name}: no bootstrap replicates; call bootstrap(curves) after fit()")
+            raise LawError(f"{self.name}: no bootstrap replicates; call bootstrap() after fit()")
         if not 0 < level < 1:
             raise LawError(f"interval level must be in (0, 1), got {level}")
-        curve, steps = self._target(target, steps)
+        curve, steps = prediction_target(target, steps, "predict_interval")
         center = self._predict_target([self.params_], curve, steps)[0]
         preds = self._predict_target(self.boot_params_, curve, steps)
         q = (1 - level) / 2
@@ -36,19 +38,21 @@ class BootstrapIntervals:
         h_hi = np.hypot(np.maximum(hi - center, 0), cv * center)
         return center - h_lo, center + h_hi
 
-    def predict_replicates(self, target: Curve | Schedule, steps=None) -> np.ndarray:
+    def predict_replicates(self, target: Curve | Schedule | str | np.ndarray, steps=None) -> np.ndarray:
         """Predictions (n_replicates, n_steps) of every bootstrap replicate made by :meth:`bootstrap`:
         differences between two targets taken replicate by replicate are *paired* (the same refits
-        predict both), which ranks close schedules far more sharply than two separate intervals."""
+        predict both), which ranks close schedules far more sharply than two separate intervals.
+        ``target`` and ``steps`` as in :meth:`predict`."""
         self._check_fitted()
         if not getattr(self, "boot_params_", None):
-            raise LawError(f"{self.name}: no bootstrap replicates; call bootstrap(curves) after fit()")
-        return self._predict_target(self.boot_params_, *self._target(target, steps))
+            raise LawError(f"{self.name}: no bootstrap replicates; call bootstrap() after fit()")
+        return self._predict_target(self.boot_params_, *prediction_target(target, steps, "predict_replicates"))
 
-    def bootstrap(self, curves: Sequence[Curve], n: int = 32, block_frac: float = 0.1, seed: int = 0,
+    def bootstrap(self, curves: Sequence[Curve] | None = None, n: int = 32, block_frac: float = 0.1, seed: int = 0,
                   progress: Callable[[str], None] | None = None) -> BootstrapIntervals:
         """Refit on ``n`` resampled data sets, and once per left-out curve, for prediction
-        intervals; returns self.
+        intervals; returns self. ``curves`` default to the curves given to :meth:`fit` (a law read
+        from a law file does not keep them: give them again).
 
         Resampling: a moving-block bootstrap over the points of each curve (Kuensch 1989; blocks of
         ``block_frac`` of a curve keep the autocorrelation of the residuals); every curve keeps its
@@ -61,6 +65,15 @@ class BootstrapIntervals:
         carry the leave-one-curve-out relative errors (a jackknife+ style term, Barber et al. 2021):
         each curve is predicted by the law refitted on the others."""
         self._check_fitted()
+        if curves is None:
+            curves = getattr(self, "fit_curves_", None)
+            if curves is None:
+                names = self.fit_info_.get("curves") if isinstance(getattr(self, "fit_info_", None), dict) else None
+                named = (f" ({', '.join(map(str, names[:5]))}{', ...' * (len(names) > 5)})"
+                         if isinstance(names, list) and names else "")
+                raise LawError(f"{self.name}: bootstrap() without curves refits on the curves given to fit(), and "
+                               f"a law read from a law file keeps none: call bootstrap(curves) with its fit "
+                               f"curves{named}")
         curves = self._validate(curves)
         rng = np.random.default_rng(seed)
         with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
