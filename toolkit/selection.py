@@ -228,8 +228,8 @@ def cooldown_of(schedule: Schedule, total_steps: int, warmup_steps: int = 0) -> 
     else:
         below = np.flatnonzero(lr < 0.999 * peak)
         fraction = (len(lr) - below[0] + 1) / total_steps if len(below) else 0.0
-    # a WSD cooldown reaches its final LR one step after the run ends: its spec says where it goes
-    last = float(fields["final"]) if "final" in fields and "decay" in fields else float(lr[-1])
+    # a WSD or cosine decay reaches its final LR one step after the run ends: its spec says where it goes
+    last = float(fields["final"]) if "final" in fields else float(lr[-1])
     ratio = last / peak if peak > 0 else 0.0
     to = "0" if ratio == 0 else f"{ratio:.3g}x peak" if ratio >= 0.01 else f"{ratio:.2g}x peak"
     words = f"a {100 * fraction:.4g}% {'free-form' if shape == 'piecewise' else shape} cooldown to {to}"

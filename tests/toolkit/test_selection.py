@@ -1,4 +1,5 @@
 import json
+import math
 
 import numpy as np
 import pytest
@@ -10,7 +11,7 @@ from cltk.cli.main import cli
 from cltk.curves import Curve
 from cltk.laws import MomentumLaw, MultiPowerLaw
 from cltk.schedules import parse
-from cltk.selection import SelectionError, select_schedule
+from cltk.selection import SelectionError, cooldown_of, cross_evaluate, select_schedule, spec_fields
 
 TRUTH = {"L0": 3.0, "A": 0.6, "B": 400.0, "alpha": 0.45, "C": 2.0, "beta": 0.55, "gamma": 0.5}
 
@@ -119,3 +120,46 @@ def test_select_schedule_cli_bad_inputs(tmp_path):
         r = CliRunner().invoke(cli, ["select-schedule", *args])
         assert r.exit_code == 2 and msg in r.output, r.output
         assert "Traceback" not in r.output
+
+
+@pytest.mark.parametrize("spec,fraction,shape,ratio,words", [
+    ("wsd:peak=3e-4,steps=6000,decay=0.2275,shape=linear,final=0,warmup=200", 0.2275, "linear", 0.0,
+     "a 22.75% linear cooldown to 0"),
+    ("wsd:peak=3e-4,steps=6000,decay=0.091,shape=exp,final=3e-6,warmup=200", 0.091, "exp", 0.01,
+     "a 9.1% exp cooldown to 0.01x peak"),
+    # cosine to 10%: first below 99.9% of peak where 0.1 + 0.9 (1 + cos(pi u)) / 2 = 0.999, u = (t - 200) / 5800
+    ("cosine:peak=3e-4,steps=6000,final=3e-5,warmup=200",
+     (6000 - math.ceil(200 + 5800 * math.acos(2 * 0.899 / 0.9 - 1) / math.pi) + 1) / 6000, "cosine", 0.1, None),
+    # holding the peak to step 4000, then linear to 0 at step 5999: first below 99.9% at step 4002
+    ("piecewise:at=0/4000/5999,lr=3e-4/3e-4/0", 1999 / 6000, "piecewise", 0.0, "a 33.32% free-form cooldown to 0")])
+def test_cooldown_of_reads_length_shape_and_end(spec, fraction, shape, ratio, words):
+    c = cooldown_of(parse(spec), 6000, 200 if "warmup" in spec else 0)
+    assert c["fraction"] == pytest.approx(fraction, abs=1 / 6000) and c["shape"] == shape
+    assert c["final_ratio"] == pytest.approx(ratio, abs=1e-12)
+    assert words is None or c["words"] == words
+
+
+def test_spec_fields_reads_the_last_part():
+    assert spec_fields("warmup:peak=1,steps=5 + wsd:peak=1,decay=0.2") == ("wsd", {"peak": "1", "decay": "0.2"})
+
+
+def test_cross_evaluate_regrets_are_paired_differences():
+    """Two laws, two schedules: the regret of a schedule under a law is that law's loss of it minus
+    its loss of its own choice, exactly; with replicates that shift L0 only, the paired interval is
+    that single number and the difference counts as resolved."""
+    a, b = truth_law(), truth_law()
+    b.params_["C"] = 20.0
+    a.boot_params_ = [{**a.params_, "L0": a.params_["L0"] + d} for d in (-0.02, 0.0, 0.02)]
+    a.cv_quantiles_ = []
+    sa, sb = (parse(f"wsd:peak=3e-4,steps=6000,decay={d},shape=linear,final=0,warmup=200") for d in (0.3, 0.05))
+    rows = cross_evaluate({"a": a, "b": b}, {"a": sa, "b": sb}, [5999])
+    by = {(r["schedule_of"], r["law"]): r for r in rows}
+    loss = {(k, j): law.predict(s, steps=[5999])[0] for k, s in (("a", sa), ("b", sb))
+            for j, law in (("a", a), ("b", b))}
+    assert by["a", "a"]["regret"] == 0 and by["b", "b"]["regret"] == 0
+    assert by["b", "a"]["regret"] == pytest.approx(loss["b", "a"] - loss["a", "a"], abs=1e-12)
+    assert by["a", "b"]["regret"] == pytest.approx(loss["a", "b"] - loss["b", "b"], abs=1e-12)
+    assert by["b", "a"]["regret_lo"] == pytest.approx(by["b", "a"]["regret"], abs=1e-12)
+    assert by["b", "a"]["resolved"] is (by["b", "a"]["regret"] != 0)
+    assert by["a", "b"]["regret_lo"] is None and by["a", "b"]["lo"] is None  # b has no replicates
+    assert by["a", "a"]["lo"] < by["a", "a"]["score"] < by["a", "a"]["hi"]
