@@ -2,6 +2,7 @@
 two-phase logs, predict held-out continual runs, and write the law files `cltk select-cpt` reads."""
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 import click
@@ -38,7 +39,7 @@ def _number(kind, lo: float, hi: float | None, option: str):
             v = float(text)
         except ValueError:
             raise click.BadParameter(f"'{item}': '{text}' is not a number", param_hint=option) from None
-        if not (v >= lo and (hi is None or v <= hi)) or (kind is int and v != int(v)):
+        if not (math.isfinite(v) and v >= lo and (hi is None or v <= hi)) or (kind is int and v != int(v)):
             want = f"a whole number >= {lo:g}" if kind is int else f"a share in [{lo:g}, {hi:g}]"
             raise click.BadParameter(f"'{item}': expected {want}", param_hint=option)
         return kind(v)
