@@ -151,7 +151,7 @@ def test_one_run_at_constant_lr_and_one_replay_says_what_is_not_identified(tmp_p
 
 def test_bad_input_is_one_line_exit_2(restarted, tmp_path):
     d, files, pre, _ = restarted
-    a, held = files["a"], files["held"]
+    a = files["a"]
     (tmp_path / "nolr.csv").write_text("step,val/old,val/new\n10,3,3\n")
     cont = _cpt_run(tmp_path, "cont", *SETTINGS["a"], "continue")
     cases = [((a, "--out", tmp_path / "o"), "--old-loss-col"),
