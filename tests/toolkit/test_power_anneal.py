@@ -100,6 +100,19 @@ def test_fit_recovers_held_out_schedules_and_round_trips():
     assert cfg["eta_ref"] == PEAK and cfg["s_ref"] > 0
 
 
+def test_a_second_fit_takes_the_references_of_its_own_curves():
+    """sklearn's contract: fit() forgets the previous fit (here the LR and LR-area references)."""
+    fast = dict(n_candidates=8, n_refine=1)
+    curves = list(curves_from(truth(), 1e-3).values())[:2]
+    small = [Curve(c.name, c.steps, c.loss, c.lrs * 0.5) for c in curves]  # the same runs at half the LR
+    law = PowerAnnealLaw(**fast).fit(curves)
+    first = (law.eta_ref_, law.s_ref_)
+    law.fit(small[:2])
+    assert law.eta_ref_ == max(c.peak_lr for c in small[:2]) != first[0]
+    fresh = PowerAnnealLaw(**fast).fit(small[:2])
+    assert (law.eta_ref_, law.s_ref_) == (fresh.eta_ref_, fresh.s_ref_)
+
+
 def test_bad_references_are_law_errors():
     with pytest.raises(ValueError, match="eta_ref"):
         PowerAnnealLaw(eta_ref=-1.0)

@@ -69,6 +69,12 @@ class PowerAnnealLaw(LossLaw):
             raise LawError(f"{self.name}: call fit() or load a fitted law before predict()")
         return eta_ref, s_ref
 
+    def fit(self, curves, progress=None):
+        """As :meth:`LossLaw.fit`; a new fit measures B and C against references of its own
+        curves (or the ``eta_ref``/``s_ref`` given), never those left by an earlier fit."""
+        self.eta_ref_ = self.s_ref_ = None
+        return super().fit(curves, progress)
+
     def _validate(self, curves) -> list[Curve]:
         curves = super()._validate(curves)
         # the references are fixed once (and saved in the law file), so refits and bootstrap
