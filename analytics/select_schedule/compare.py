@@ -126,6 +126,11 @@ def _report(rep: Report, labels, keys, chosen, table, cross, sentences, total_st
     rep.table(table, ["law", "recommended", "predicted final", "interval", "warnings"])
     for s in sentences:
         rep.text(s)
+    warnings = [(who, n) for who in labels for n in chosen[who]["notes"]]
+    if warnings:
+        rep.heading("Read this first: the laws' warnings")
+        for who, note in warnings:
+            rep.text(f"{who}: {note}")
     rows = [{"schedule of": r["schedule_of"], "judged by": r["law"], "predicted": r["score"],
              "interval": "n/a" if r["lo"] is None else f"[{r['lo']:.4f}, {r['hi']:.4f}]",
              "worse than the judge's own by": r["regret"],
