@@ -3,13 +3,13 @@ name, finite parameters inside the domain its fit searches, bootstrap replicates
 likewise, constructor config keys and types — each failure one line naming the key as written."""
 from __future__ import annotations
 
-import inspect
 import json
 import math
 
 import numpy as np
 
 from cltk.laws.errors import LawError
+from cltk.laws.params import constructor_defaults
 
 
 def law_from_json(cls, text: str):
@@ -109,14 +109,7 @@ def _checked_config(law_cls, config: dict) -> dict:
     """A law file's ``config`` checked against the constructor arguments of ``law_cls`` (and its
     bases): known keys only, each of its default's type (numbers finite), fixed nonlinear
     parameters inside their domain; one LawError naming ``config.<key>`` otherwise."""
-    defaults = {}
-    for klass in reversed(law_cls.__mro__):
-        init = klass.__dict__.get("__init__")
-        if init is None:
-            continue
-        for p in inspect.signature(init).parameters.values():
-            if p.kind is p.POSITIONAL_OR_KEYWORD and p.name != "self":
-                defaults[p.name] = p.default
+    defaults = constructor_defaults(law_cls)
     out = {}
     for k, v in config.items():
         key = f"config.{k}"
