@@ -20,11 +20,12 @@ def demo(out_dir: Path):
     from cltk.analytics.result import write_result
 
     console = Console(stderr=True)
-    status = console.status(f"demo: {SECTIONS[0][0]}")
-    titles = [s[0] for s in SECTIONS]
+    status = console.status(f"demo: {SECTIONS[0].title}")
+    titles = [s.title for s in SECTIONS]
 
     def done(title, folder, figures):
         console.print(f"[green]done[/green] {title} ({figures['seconds']} s) -> {folder / 'report.html'}")
+        console.print(f"  {figures['verdict']}", highlight=False, markup=False)
         i = titles.index(title) + 1
         if i < len(titles):
             status.update(f"demo: {titles[i]}")

@@ -53,3 +53,22 @@ def demo_section(out_dir: Path) -> dict:
         index.report.text(verdict(h, ln))
     write_result(index, out_dir)
     return figures
+
+
+def demo_verdict(figures: dict) -> str:
+    """The section in one sentence: the NQM's Monte Carlo against its exact expected loss (Zhang et
+    al. 2019, Eq. 5-6), WSD against cosine in the river valley (Wen et al. 2024), and in how many
+    learners power-law rehearsal beats uniform rehearsal (Anderson & Schooler 1991)."""
+    learners = ("linear", "deep", "mlp")
+    gains = {ln: figures[f"rehearsal_{ln}_power_minus_uniform_final_acc"] for ln in learners}
+    wins = [ln for ln, g in gains.items() if g > 0]
+    diff = figures["river_cosine_minus_wsd_final"]
+    return (f"NQM: Monte Carlo within {figures['nqm_mc_max_rel_err']:.1%} of the exact loss; river valley: WSD ends "
+            f"{abs(diff):.3g} {'below' if diff > 0 else 'above'} cosine; power-law rehearsal beats uniform in "
+            f"{len(wins)} of {len(learners)} learners (final accuracy "
+            + ", ".join(f"{g:+.3f} {ln}" for ln, g in gains.items()) + ").")
+
+
+def demo_figure(figures: dict) -> str:
+    """The river-valley report: its first figure shows the schedules' losses."""
+    return "river_valley/report.html"

@@ -10,7 +10,8 @@ from cltk.analytics.validate.job import run_validate
 from cltk.analytics.validate.plan import load_plan
 
 CPU_PLAN = configs.path("validate/cpu.toml")
-KEEP = ("runs_total", "runs_reused", "multipower_heldout_final_rel_err_mean", "momentum_heldout_final_rel_err_mean",
+LAWS = ("poweranneal", "multipower", "momentum")
+KEEP = ("runs_total", "runs_reused", *(f"{law}_heldout_final_rel_err_mean" for law in LAWS),
         "cpt_old_heldout_final_rel_err_mean", "cpt_new_heldout_final_rel_err_mean", "cpt_selected_is_real_best")
 
 
@@ -19,3 +20,21 @@ def demo_section(out_dir: Path) -> dict:
     result = run_validate(load_plan(CPU_PLAN), out_dir)
     write_result(result, out_dir)
     return {k: result.metrics.get(k) for k in KEEP}
+
+
+def demo_verdict(figures: dict) -> str:
+    """The section in one sentence: each law's mean relative error on the held-out runs' final
+    losses, the CPT law's (Wang et al. 2025) on both domains, and whether its choice is the real best."""
+    laws = [f"{law} {figures[k]:.2%}" for law in LAWS
+            if (k := f"{law}_heldout_final_rel_err_mean") in figures and figures[k] is not None]
+    old, new = figures["cpt_old_heldout_final_rel_err_mean"], figures["cpt_new_heldout_final_rel_err_mean"]
+    text = f"On {figures['runs_total']} proxy runs the laws predict held-out final losses within " + ", ".join(laws)
+    if old is not None and new is not None:
+        text += (f"; the CPT law within {old:.2%} (old domain) and {new:.2%} (new domain), and the setting it "
+                 f"selects {'is' if figures['cpt_selected_is_real_best'] else 'is not'} the real best")
+    return text + "."
+
+
+def demo_figure(figures: dict) -> str:
+    """The validation report: its first figure is predicted against real curves."""
+    return "report.html"
