@@ -25,7 +25,7 @@ def finals_panel(ax, rows: list[dict]) -> None:
     best = float(finals.min())
     gaps = finals - best
     positive = gaps[gaps > 0]
-    lin = float(max(positive.min() if len(positive) else 1e-4, 1e-6))
+    lin = float(max(positive.min() if len(positive) else 1e-4, 1e-5))  # below 1e-5: a tie at 4 decimals
     y = np.arange(len(rows))[::-1]
     for yi, r, gap in zip(y, rows, gaps):
         color = "C3" if gap == 0 else "0.3"
