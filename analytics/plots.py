@@ -49,17 +49,19 @@ class Series:
 
 
 def final_window(series: list[Series]) -> tuple[float, float]:
-    """The y-range of a zoom: every final loss (predicted, logged, interval ends) with a margin of
-    :data:`MARGIN_SHARE` of their spread, at least :data:`MIN_MARGIN` of the loss."""
-    vals = []
-    for s in series:
-        vals.append(s.pred[-1])
-        if s.band is not None:
-            vals += [s.band[0][-1], s.band[1][-1]]
-        if s.final_true is not None:
-            vals.append(s.final_true)
+    """The y-range of a zoom: every final loss (predicted and logged) with a margin of
+    :data:`MARGIN_SHARE` of their spread (at least :data:`MIN_MARGIN` of the loss); the intervals of
+    the finals widen it by at most half that spread on each side (wide bands would flatten the
+    differences the zoom is for; the ranking figure shows them whole)."""
+    vals = [s.pred[-1] for s in series] + [s.final_true for s in series if s.final_true is not None]
     lo, hi = float(np.min(vals)), float(np.max(vals))
-    margin = max(MARGIN_SHARE * (hi - lo), MIN_MARGIN * float(np.mean(np.abs(vals))))
+    spread = hi - lo
+    bands = [s.band for s in series if s.band is not None]
+    if bands:
+        b_lo, b_hi = min(float(b[0][-1]) for b in bands), max(float(b[1][-1]) for b in bands)
+        reach = 0.5 * spread if spread > 0 else np.inf  # one final: its interval is the scale
+        lo, hi = min(lo, max(b_lo, lo - reach)), max(hi, min(b_hi, hi + reach))
+    margin = max(MARGIN_SHARE * spread, MIN_MARGIN * float(np.mean(np.abs(vals))))
     return lo - margin, hi + margin
 
 
@@ -77,7 +79,8 @@ def _style(s: Series) -> dict:
     return {"ls": "--" if s.role == "fit" else "-", "lw": 1.6}
 
 
-def _draw_curve(ax, s: Series, color, finals: bool = True, points: bool = True, logged_color=None) -> None:
+def _draw_curve(ax, s: Series, color, finals: bool = True, points: bool = True, logged_color=None,
+                dodge: float = 0.0) -> None:
     ax.plot(s.steps, s.pred, color=color, **_style(s))
     if points and s.logged is not None:
         if s.smoothed is not None:
@@ -88,7 +91,8 @@ def _draw_curve(ax, s: Series, color, finals: bool = True, points: bool = True, 
         return
     if s.band is not None:
         p, lo, hi = s.pred[-1], s.band[0][-1], s.band[1][-1]
-        ax.errorbar([s.steps[-1]], [p], yerr=[[p - lo], [hi - p]], fmt="o", color=color, ms=4, capsize=3, lw=1.2)
+        ax.errorbar([s.steps[-1] + dodge], [p], yerr=[[p - lo], [hi - p]], fmt="o", color=color, ms=4, capsize=3,
+                    lw=1.2)
     if s.final_true is not None:
         x = s.logged_steps[-1] if s.logged_steps is not None else s.steps[-1]
         ax.plot([x], [s.final_true], "D", ms=5, color=color, mec="black", mew=0.8)
@@ -138,8 +142,13 @@ def overview_figure(series: list[Series], level: float | None = None, title: str
     ax = fig.add_subplot(grid[0, 0])
     y_lo, y_hi = final_window(series)
     x_lo, x_hi = x_window(series, y_hi)
+    # intervals of curves that end at the same step stand side by side, right of the end, not on top of each other
+    dx, seen = 0.012 * (x_hi - x_lo), {}
     for s, c in zip(series, colors):
-        _draw_curve(ax, s, c)
+        k = seen[int(s.steps[-1])] = seen.get(int(s.steps[-1]), -1) + 1
+        _draw_curve(ax, s, c, dodge=(k + 1) * dx if s.band is not None else 0.0)
+    if any(s.band is not None for s in series):
+        x_hi = max(x_hi, max(float(s.steps[-1]) for s in series) + (max(seen.values()) + 2) * dx)
     ax.set_xlim(x_lo, x_hi)
     ax.set_ylim(y_lo, y_hi)
     ax.set_ylabel("loss")

@@ -33,6 +33,12 @@ def rank_by_final(rows: list[dict], replicates: dict[str, np.ndarray] | None, le
     return rows
 
 
+def short(name: str, width: int = 40) -> str:
+    """A name cut to ``width`` characters for a table cell or a legend (an unnamed schedule is
+    named by its spec, which can be kilobytes long; the report lists it in full elsewhere)."""
+    return name if len(name) <= width else name[: width - 1] + "…"
+
+
 def span(lo, hi, signed: bool = False) -> str:
     """An interval as one table cell (empty when there is none)."""
     if lo is None or hi is None:

@@ -93,7 +93,7 @@ def run_fit_scaling(fit_curves: Sequence[Curve], heldout_curves: Sequence[Curve]
     law.fit_info_["notes"] = list(metrics["notes"])
     result = Result(f"cltk fit-scaling: {law.name} law", metrics,
                     tables={"predictions": pd.concat(frames, ignore_index=True)},
-                    files={"law.json": law.to_json()}, metrics_in_report=False, details={"law": law})
+                    files={"law.json": law.to_json()}, metrics_in_report=False, details={"law": law, "series": series})
     write_report(result.report, law, metrics, series, PROCEDURE_TEXT[metrics["procedure"]])
     return result
 

@@ -44,7 +44,7 @@ def curve_figure(s: Series):
     noisy log) with the law's prediction and band above, the LR schedule below."""
     fig, (ax, ax_lr) = plt.subplots(2, 1, figsize=(7, 4.8), sharex=True, gridspec_kw={"height_ratios": [3, 1]})
     if s.smoothed is not None:  # a per-step log: raw points would merge into a blob
-        ax.plot(s.logged_steps, s.logged, "-", lw=0.3, color="0.75", label="logged loss")
+        ax.plot(s.logged_steps, s.logged, "-", lw=0.3, color="0.85", label="logged loss")
         ax.plot(s.logged_steps, s.smoothed, "-", lw=1.2, color="0.2", label="logged loss, smoothed")
         # the y-range follows the smoothed loss (after its first 2%), not the per-batch noise
         tail = s.smoothed[len(s.smoothed) // 50:]

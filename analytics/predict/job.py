@@ -9,7 +9,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from cltk.analytics.fit_scaling.caveats import NO_ANNEAL_NOTE
 from cltk.analytics.predict.report import write_report
+from cltk.analytics.ranking import rank_by_final
 from cltk.analytics.result import Result
 from cltk.curves import Curve, warmup_end
 from cltk.errors import InputError
@@ -18,8 +20,6 @@ from cltk.schedules import Schedule
 
 #: points of a predicted curve when no steps are given (as LossLaw.predict spreads them)
 DEFAULT_POINTS = 512
-#: the words of fit-scaling's note (analytics/fit_scaling/job.py, caveats) for a fit set with no annealing run
-NO_ANNEAL_NOTE = "annealing term is not identified"
 # a metrics.json beside a law file is read for its notes only up to this size
 _MAX_METRICS_BYTES = 5_000_000
 
@@ -82,7 +82,6 @@ def run_predict(law: LossLaw, schedules: dict[str, Schedule], *, steps=None, lev
                          f"this law is '{law.name}'")
     meta = {"cpt_start": int(cpt_start), "replay": float(replay)} if cpt_start is not None else {}
     boot = bool(getattr(law, "boot_params_", None))
-    q = (1 - level) / 2
     rows, frames, curves, finals_rep = [], [], {}, {}
     for name, sched in schedules.items():
         at = prediction_steps(sched, steps)
@@ -100,16 +99,8 @@ def run_predict(law: LossLaw, schedules: dict[str, Schedule], *, steps=None, lev
         rows.append(row)
         frames.append(pd.DataFrame(frame))
         curves[name] = (at, pred, band)
-    rows.sort(key=lambda r: r["final_loss"])
+    rows = rank_by_final(rows, finals_rep if boot else None, level)
     best = rows[0]
-    for rank, r in enumerate(rows, 1):
-        r.update(rank=rank, diff_vs_best=r["final_loss"] - best["final_loss"], diff_lo=None, diff_hi=None,
-                 diff_excludes_zero=None, share_best_lower=None)
-        if boot and r is not best:
-            d = finals_rep[r["name"]] - finals_rep[best["name"]]
-            r.update(diff_lo=float(np.quantile(d, q)), diff_hi=float(np.quantile(d, 1 - q)),
-                     share_best_lower=float(np.mean(d > 0)))
-            r["diff_excludes_zero"] = bool(r["diff_lo"] > 0 or r["diff_hi"] < 0)
     notes = _notes(law, schedules, rows, fit_notes, boot, level)
     metrics = {"law": law.name, "law_params": law.params_, "fit_curves": law.fit_info_.get("curves"),
                "interval_level": level if boot else None, "n_replicates": len(law.boot_params_) if boot else 0,
@@ -128,18 +119,43 @@ def run_predict(law: LossLaw, schedules: dict[str, Schedule], *, steps=None, lev
 
 def _notes(law: LossLaw, schedules: dict[str, Schedule], rows: list[dict], fit_notes, boot: bool,
            level: float) -> list[str]:
-    """What a reader of the predictions must know, in words."""
+    """What a reader of the predictions must know, in words. The fit's notes are ``fit_notes`` (read
+    beside the law file) or else those the law file records (``fit_info.notes``); whether the fit
+    curves identified the annealing term is read from ``fit_info.annealing_curves`` (recorded by
+    fit-scaling), else from those notes."""
+    info = law.fit_info_ or {}
+    if fit_notes is None and isinstance(info.get("notes"), list):
+        fit_notes = [str(n) for n in info["notes"]]
     notes = [f"fit: {n}" for n in fit_notes or []]
+    anneals = info.get("annealing_curves")
+    if isinstance(anneals, list):
+        unidentified, known = not anneals, True
+    else:  # a law file written before fit-scaling recorded it
+        known = fit_notes is not None
+        unidentified = known and any(NO_ANNEAL_NOTE in n for n in fit_notes)
     # the CPT law's annealing terms are fitted on its own two-phase runs: fit-scaling's caveat is not its
     decaying = [r["name"] for r in rows if law.name != "cpt" and _decays(schedules[r["name"]], r["final_step"])]
-    if fit_notes is not None and any(NO_ANNEAL_NOTE in n for n in fit_notes) and decaying:
+    if unidentified and decaying and law.name != "cpt":
         notes.append(f"The law was fitted on no run that lowers its LR after warmup, so its predictions of the "
                      f"decaying schedule(s) {', '.join(decaying)} are guesses: the annealing term was not "
                      "measured. Fit on at least one run that decays before trusting this ranking.")
-    elif fit_notes is None and decaying:
-        notes.append("No metrics.json of the fit lies beside the law file, so whether the fit curves identified "
-                     "the annealing term is unknown: the predictions of decaying schedules are only as good as "
-                     "the decaying runs the law was fitted on.")
+        flat = [r for r in rows if r["name"] not in decaying]
+        raised = [r["name"] for r in rows if r["name"] in decaying and flat and r["final_loss"] > flat[0]["final_loss"]]
+        if raised:
+            notes.append(f"It predicts that decaying the LR ({', '.join(raised)}) ends above holding it "
+                         f"({flat[0]['name']}): no measured run says so; this is the unidentified annealing term, "
+                         "not evidence against a cooldown.")
+    elif not known and decaying:
+        notes.append("The law file does not record its fit curves, and no metrics.json of the fit lies beside it, "
+                     "so whether the fit curves identified the annealing term is unknown: the predictions of "
+                     "decaying schedules are only as good as the decaying runs the law was fitted on.")
+    lr_max = info.get("fit_lr_max")
+    if isinstance(lr_max, (int, float)):
+        above = [r["name"] for r in rows
+                 if schedules[r["name"]].render(r["final_step"] + 1).max() > lr_max * (1 + 1e-6)]
+        if above:
+            notes.append(f"{', '.join(above)} reach(es) an LR above every fit curve's (at most {lr_max:.3g}): the law "
+                         "extrapolates in LR there, which the fit curves do not check.")
     if not boot:
         notes.append("The law file carries no bootstrap replicates: no intervals and no paired differences "
                      "(refit with `cltk fit-scaling --intervals N`).")
