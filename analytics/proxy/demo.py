@@ -75,8 +75,8 @@ def demo_verdict(figures: dict) -> str:
     the switch (De Lange et al. 2023) and how much replay removes (Ibrahim et al. 2024)."""
     return (f"A {figures['params']:,}-parameter model lowers its validation loss by "
             f"{figures['val_loss_decrease_prose']:.3f} (prose) and {figures['val_loss_decrease_code']:.3f} (code) "
-            f"nats/byte; switching to code raises its prose loss by {figures['forgetting_prose']:.3f} (forgetting), "
-            f"and {REPLAY:.0%} prose replay cuts that rise by {figures['replay_forgetting_reduction']:.3f}.")
+            f"nats/byte; switching to code changes its prose loss by {figures['forgetting_prose']:+.3f} (forgetting), "
+            f"and by {figures['forgetting_prose_replay']:+.3f} with {REPLAY:.0%} prose replay.")
 
 
 def demo_figure(figures: dict) -> str:

@@ -72,10 +72,10 @@ def test_validate_verdict_lists_the_laws_it_measured():
 def test_proxy_and_dln_verdicts_carry_their_figures():
     proxy = _module("proxy").demo_verdict({
         "params": 60512, "val_loss_decrease_prose": 0.8123, "val_loss_decrease_code": 0.9456,
-        "forgetting_prose": 0.2104, "replay_forgetting_reduction": 0.1211})
+        "forgetting_prose": 0.0274, "forgetting_prose_replay": -0.0766})
     assert proxy == ("A 60,512-parameter model lowers its validation loss by 0.812 (prose) and 0.946 (code) "
-                     "nats/byte; switching to code raises its prose loss by 0.210 (forgetting), and 10% prose "
-                     "replay cuts that rise by 0.121.")
+                     "nats/byte; switching to code changes its prose loss by +0.027 (forgetting), and by -0.077 "
+                     "with 10% prose replay.")
     dln = _module("dln").demo_verdict({"modes_max_rel_err": 0.0132, "sim_time_to_converge_D2": 9.20577,
                                        "closed_form_time_to_converge": 9.21024, "sgd_ode_max_abs_diff": 0.04926})
     assert dln == ("Simulated networks follow the closed-form mode dynamics of Saxe et al. within 1.32% (converged "

@@ -34,14 +34,54 @@ def reports(tmp_path_factory) -> dict[str, Path]:
 
 
 @pytest.fixture(scope="session")
-def checked(reports, tmp_path_factory):
+def browser():
+    with Browser(CHROMIUM) as b:
+        yield b
+
+
+@pytest.fixture(scope="session")
+def checked(reports, browser, tmp_path_factory):
     """{page name: PageCheck} for every report, one browser for all; screenshots in shots/."""
     shots = tmp_path_factory.mktemp("shots")
     root = reports["demo"].parent
     pages = {name: reports[name] for name in COMMANDS} | {name: root / name for name in DEMO_PAGES}
-    with Browser(CHROMIUM) as browser:
-        return {name: browser.check(folder / "report.html", shots / f"{name.replace('/', '_')}.png")
-                for name, folder in pages.items()}
+    return {name: browser.check(folder / "report.html", shots / f"{name.replace('/', '_')}.png")
+            for name, folder in pages.items()}
+
+
+def _png(width: int, height: int) -> str:
+    import base64
+    import io
+
+    buf = io.BytesIO()
+    mpimg.imsave(buf, np.zeros((height, width, 3)), format="png")
+    return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode()
+
+
+def test_the_checks_catch_each_fault(browser, tmp_path):
+    """A page with one of each fault the checks look for; then the same page without them."""
+    faults = {
+        "console": "<script>console.error('boom')</script>",
+        "exception": "<script>undefinedFunction()</script>",
+        "wide table": "<table><tr><td>" + "x" * 400 + "</td></tr></table>",
+        "cut": "<div style='width:100px;overflow:hidden;white-space:nowrap'>" + "y" * 100 + "</div>",
+        "broken image": "<img alt='broken' src='data:image/png;base64,AAAA'>",
+        "shrunk figure": f"<img alt='shrunk' style='width:300px' src='{_png(1000, 50)}'>",
+    }
+    page = tmp_path / "bad.html"
+    page.write_text("<!doctype html><html><body>" + "".join(faults.values()) + "</body></html>")
+    got = browser.check(page, tmp_path / "bad.png")
+    text = "\n".join(got.all_problems())
+    assert "console: boom" in text and "undefinedFunction" in text
+    assert "the page scrolls sideways" in text and "is wider than the viewport and not in a scroll box" in text
+    assert "cuts its content" in text
+    assert 'img[alt="broken"] did not load' in text
+    assert 'img[alt="shrunk"] is drawn at 0.30 of its 1000 px width' in text
+    good = tmp_path / "good.html"
+    good.write_text("<!doctype html><html><body><div style='overflow-x:auto'>" + faults["wide table"] + "</div>"
+                    f"<img alt='fig' src='{_png(800, 400)}'><p>text</p></body></html>")
+    ok = browser.check(good, tmp_path / "good.png")
+    assert ok.all_problems() == [] and ok.stats["images"] == 1 and ok.stats["tables"] == 1
 
 
 @pytest.mark.parametrize("name", COMMANDS + DEMO_PAGES)
