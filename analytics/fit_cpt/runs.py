@@ -62,6 +62,11 @@ def two_phase(run: CPTLog, domain: str, pre_lrs: np.ndarray | None) -> tuple[Cur
         hint = " (if its step count restarts at the switch, the switch step is 1)" if switch > last else ""
         raise InputError(f"{src}: no loss logged at or after the switch step {switch}, the first continual "
                          f"update{hint}")
+    first_lr = int(log.meta.get("warmup_steps", 0))  # the first logged LR (before it: an assumed warmup)
+    if switch <= last < first_lr:
+        raise InputError(f"{src}: switch step {switch} reads its step count as restarted at the switch, but its "
+                         f"first learning rate is logged at step {first_lr}, after the pre-training log's last step "
+                         f"{last}: if its count continues the pre-training's, the switch step is {last + 1}")
     held = switch - last - 1 if switch > last else 0
     offset = 0 if switch > last else last + 1 - switch
     lrs = np.concatenate([pre_lrs, np.full(held, pre_lrs[-1]), log.lrs[switch:]])
@@ -80,7 +85,7 @@ def _whole_log(run: CPTLog, log: Curve) -> tuple[Curve, dict]:
     if not 1 <= switch <= log.steps[-1]:
         raise InputError(f"{src}: switch step {switch} is outside the logged steps {int(log.steps[0])}.."
                          f"{int(log.steps[-1])} (no loss logged in the continual phase)")
-    first_lr = int(log.meta.get("warmup_steps", 0))  # the first logged LR (before it: an assumed warmup)
+    first_lr = int(log.meta.get("warmup_steps", 0))
     if first_lr >= switch:
         raise InputError(f"{src}: no learning rate logged before the switch step {switch}: the log holds only "
                          "the continual phase, so the pre-training LR history is unknown (give the pre-training "

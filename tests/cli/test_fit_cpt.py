@@ -169,6 +169,8 @@ def test_bad_input_is_one_line_exit_2(restarted, tmp_path):
              ((a, "--pretrain", tmp_path / "nolr.csv", *COLS, "--out", tmp_path / "o"), "learning-rate"),
              # a restarted count read as continuing: no point at or after the default switch step
              ((a, "--pretrain", pre, *COLS, "--out", tmp_path / "o"), "the switch step is 1"),
+             # a continued count read as restarted
+             ((cont, "--pretrain", pre, *COLS, "--switch-step", 1, "--out", tmp_path / "o"), "switch step is 1500"),
              # a continual-phase log without the pre-training log
              ((cont, *COLS, "--switch-step", T_PT, "--out", tmp_path / "o"), "no learning rate logged before"),
              ((a, *COLS, "--switch-step", 5000, "--out", tmp_path / "o"), "outside the logged steps")]
