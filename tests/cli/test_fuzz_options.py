@@ -31,7 +31,8 @@ JOB_MODULES = ["cltk.analytics.fit_scaling.job", "cltk.analytics.select_schedule
                "cltk.analytics.proxy.job", "cltk.analytics.validate.job", "cltk.analytics.simulate.nqm",
                "cltk.analytics.simulate.river_valley", "cltk.analytics.simulate.rehearsal",
                "cltk.analytics.simulate.dln.experiments", "cltk.analytics.simulate.dln.continual",
-               "cltk.analytics.simulate.dln.critical_period", "cltk.analytics.predict.job"]
+               "cltk.analytics.simulate.dln.critical_period", "cltk.analytics.predict.job",
+               "cltk.analytics.fit_cpt.job"]
 
 VALUES = ["nan", "NaN", "inf", "-inf", "-1", "0", "1", "2", "1.5", "1e9", "1e300", "-0.5", "abc", "", " ", "1,2",
           "1,nan", "0.5,0.5", ",", "x=y", "cosine:peak=1e-3", "wsd:peak=nan,steps=10", "cpu", "cuda", "auto",
@@ -119,6 +120,7 @@ def _baseline(path: tuple, inp: dict, out: str) -> list[str]:
     tiny = str(configs.path("proxy/tiny_cpu.toml"))
     return {
         ("fit-scaling",): [inp["csv"], "--intervals", "0"],
+        ("fit-cpt",): [inp["csv"], "--old-loss-col", "loss", "--switch-step", "60"],
         ("predict",): [inp["law"], "--schedule", "cosine:peak=1e-3,steps=200"],
         ("select-schedule",): [inp["law"], "--steps", "200", "--peak-lr", "1e-3"],
         ("select-cpt",): [inp["old"], inp["new"], "--pretrain", "cosine:peak=1e-3,steps=1000", "--steps", "500",
