@@ -1,9 +1,12 @@
-"""Readers: training logs (CSV, JSONL, W&B exports, TensorBoard event files) -> toolkit Curve.
+"""Readers: training logs (CSV, JSONL, W&B exports and histories, TensorBoard, the layouts of the
+tools in :mod:`cltk.analytics.log_formats`) -> toolkit Curve.
 
-Rules (the input rules of the project's design notes; docs/fit-scaling.md): columns are found by
-alias or named by the user; W&B-style sparse
-rows (lr without loss or the reverse) are fine; a step logged again (a resumed run) keeps the last
-value of each column; otherwise steps must increase. The per-step LR history is rebuilt by
+Rules (the input rules of the project's design notes; docs/fit-scaling.md, docs/log-formats.md):
+the layout is detected by content and picks the columns (the training loss unless ``loss="val"``),
+or the user names them; W&B-style sparse rows (lr without loss or the reverse) are fine; a step
+logged again (a resumed run) keeps the last value of each column; otherwise steps must increase. A
+NaN loss (a logged divergence or skipped step) leaves its row out, counted in a warning; any other
+non-finite cell is refused. The per-step LR history is rebuilt by
 :func:`cltk.curves.lr_history_from_log`, or rendered from a schedule spec. Any bad input raises
 :class:`cltk.errors.InputError` with one line naming the file, the row and the problem.
 Nothing here unpickles anything.
@@ -17,37 +20,19 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from cltk.analytics.log_files import LogTable, open_log
+from cltk.analytics.log_files import LogTable
+from cltk.analytics.log_formats import Run, generic, open_runs
+from cltk.analytics.log_formats.base import is_val
 from cltk.curves import Curve, lr_history_from_log
 from cltk.errors import InputError
 from cltk.files import atomic_write_frame, safe_file_name
 from cltk.schedules import Schedule
 
-STEP_ALIASES = ("step", "_step", "iter", "iteration", "Step", "global_step", "trainer/global_step", "train/step")
-LR_ALIASES = ("lr", "learning_rate", "train/lr", "train_lr", "train/learning_rate", "lr-AdamW", "optim/lr")
-LOSS_ALIASES = ("loss", "train/loss", "val/loss", "val_loss", "Metrics/loss", "train_loss", "eval/loss",
-                "validation/loss")
-
+STEP_ALIASES, LR_ALIASES, LOSS_ALIASES = generic.STEP, generic.LR, generic.TRAIN + generic.VAL
 
 #: the most optimizer steps a run may have: the LR history is held per step (8 bytes each), and no
 # pre-training run comes near 10^7 updates; a larger "step" is a token or sample count
 MAX_STEPS = 10_000_000
-
-
-def _pick(table: LogTable, given: str | None, aliases: tuple[str, ...], what: str) -> str | None:
-    if given is not None:
-        if given not in table.names:
-            raise InputError(f"{table.path}: no column '{given}' (asked for as the {what} column); "
-                             f"columns: {', '.join(table.names)}")
-        return given
-    for a in aliases:
-        if a in table.names:
-            return a
-    lower = {c.lower(): c for c in table.names}
-    for a in aliases:
-        if a.lower() in lower:
-            return lower[a.lower()]
-    return None
 
 
 def _number(v, path: Path, where: str, col: str) -> float:
@@ -71,9 +56,10 @@ def _short(v) -> str:
     return text if len(text) <= 40 else text[:37] + "..."
 
 
-def _numbers(table: LogTable, col: str) -> np.ndarray:
+def _numbers(table: LogTable, col: str, skip_nan: list | None = None) -> np.ndarray:
     """Column ``col`` as floats, NaN where nothing was logged; a bad cell is an InputError, except
-    in the last row, which a writer still running may have cut off: dropped with a warning."""
+    in the last row, which a writer still running may have cut off: dropped with a warning, and
+    NaN cells when ``skip_nan`` is a list (their rows are appended to it)."""
     (cells,) = table.cells(col)
     vals = np.full(len(cells), np.nan)
     if cells.dtype.kind == "f":  # a CSV column pandas read as numbers (NaN = empty cell)
@@ -90,9 +76,19 @@ def _numbers(table: LogTable, col: str) -> np.ndarray:
                                   "is not a number (a log still being written?); the row was dropped")
             table.drop_last = True
             break
+        if skip_nan is not None and _is_nan(cells[i]):
+            vals[i] = np.nan
+            skip_nan.append(i)
+            continue
         # raises with the cell's own words, or reads what pandas would not ("1_000")
         vals[i] = _number(cells[i], table.path, table.where(i), col)
     return vals
+
+
+def _is_nan(v) -> bool:
+    if isinstance(v, float):
+        return math.isnan(v)
+    return isinstance(v, str) and v.strip().lower() in ("nan", "+nan", "-nan")
 
 
 # the start of a number cut off by a writer still running ("3e-", "-", "1.5E"); "abc" is not one
@@ -109,9 +105,11 @@ def _plain(v):
     return v
 
 
-def _column_points(table: LogTable, step_col: str, col: str, steps_all: np.ndarray, vals: np.ndarray):
+def _column_points(table: LogTable, step_col: str, col: str, steps_all: np.ndarray, vals: np.ndarray,
+                   shift: int = 0):
     """(steps, values, row indices) of the rows where ``col`` (values ``vals``) was logged, the last
-    value kept per step."""
+    value kept per step; ``shift`` moves the steps to cltk's convention (see ``Choice.shifts``),
+    dropping any that land before step 0."""
     rows = np.flatnonzero(~np.isnan(vals))
     s = steps_all[rows]
     if np.isnan(s).any():
@@ -138,47 +136,140 @@ def _column_points(table: LogTable, step_col: str, col: str, steps_all: np.ndarr
                          "logged before it and is not a re-logged step of a resumed run (steps must increase)")
     _, last_rev = np.unique(s[::-1], return_index=True)
     last = len(s) - 1 - last_rev  # the last row of each step (uniq order)
-    return uniq, vals[rows[last]], rows[last]
+    keep = uniq + shift >= 0
+    return uniq[keep] + shift, vals[rows[last]][keep], rows[last][keep]
 
 
 def read_curve(path, *, name: str | None = None, step_col: str | None = None, lr_col: str | None = None,
                loss_col: str | None = None, warmup_steps: int | None = None,
-               schedule: Schedule | None = None) -> Curve:
-    """Read one training curve from a CSV / JSONL / W&B export / TensorBoard log into a Curve.
+               schedule: Schedule | None = None, loss: str = "train", run: str | None = None) -> Curve:
+    """Read one training curve from a log (any layout of docs/log-formats.md) into a Curve.
 
-    The LR history comes from ``schedule`` if given, else from the logged LR column (see
-    :func:`cltk.curves.lr_history_from_log`; ``warmup_steps`` sets the assumed linear warmup
-    before the first logged LR). What was dropped on the way (a cut-off last row) is listed in
-    ``meta["warnings"]``.
+    ``loss``: "train" (default) or "val" picks which loss the layout's columns give; ``run`` picks
+    one run of a file holding several (a W&B panel export). The LR history comes from ``schedule``
+    if given, else from the logged LR column (see :func:`cltk.curves.lr_history_from_log`;
+    ``warmup_steps`` sets the assumed linear warmup before the first logged LR). ``meta`` records
+    the format and the columns read (``meta["format"]``, ``meta["columns"]``) and what was left out
+    on the way (``meta["warnings"]``).
     """
-    path = Path(path)
-    table = open_log(path)
-    sc = _pick(table, step_col, STEP_ALIASES, "step")
-    if sc is None:
-        raise InputError(f"{path}: no step column (looked for {', '.join(STEP_ALIASES)}; name the column to use)")
-    lc = _pick(table, loss_col, LOSS_ALIASES, "loss")
-    if lc is None:
-        raise InputError(f"{path}: no loss column (looked for {', '.join(LOSS_ALIASES)}; name the column to use)")
-    rc = None if schedule is not None else _pick(table, lr_col, LR_ALIASES, "learning-rate")
-    if schedule is None and rc is None:
-        raise InputError(f"{path}: no learning-rate column (looked for {', '.join(LR_ALIASES)}; name the column "
-                         "to use or give the schedule)")
-    used = [c for c in dict.fromkeys((sc, lc, rc)) if c]
-    table.cells(*used)
-    if len(table.cells(sc)[0]) == 0:
-        raise InputError(f"{path}: no data rows")
-    vals = {c: _numbers(table, c) for c in used}
-    if table.drop_last:  # the cut-off last row goes from every column
+    curves = read_runs([path], step_col=step_col, lr_col=lr_col, loss_col=loss_col, warmup_steps=warmup_steps,
+                       schedule=schedule, loss=loss)[0]
+    runs = [c.meta.get("run", c.name) for c in curves]
+    if run is not None:
+        if run not in runs:
+            raise InputError(f"{path}: no run '{run}' (runs: {', '.join(runs)})")
+        curves = [curves[runs.index(run)]]
+    if len(curves) > 1:
+        raise InputError(f"{path}: holds {len(curves)} runs ({', '.join(runs)}): pick one with run=NAME, or read "
+                         "them all with read_curves")
+    if name is not None:
+        curves[0].name = name
+    return curves[0]
+
+
+def read_runs(paths, *, loss: str = "train", step_col: str | None = None, lr_col: str | None = None,
+              loss_col: str | None = None, warmup_steps: int | None = None, schedule: Schedule | None = None,
+              schedules: dict | None = None) -> list[list[Curve]]:
+    """The curves of each log in ``paths``, a list per path in their order: one per run (a W&B panel
+    export holds several). A run of an export whose panel has no LR column takes the LR of the run
+    of the same name in another given export (its LR panel); a file holding only such LR panels
+    gives no curve itself. ``schedules`` maps a path (as given) to its schedule; ``schedule`` is
+    every file's. Column names given (``loss_col``...) are the run's own names (``train/loss``,
+    not ``<run> - train/loss``)."""
+    if loss not in ("train", "val"):
+        raise InputError(f"loss must be 'train' or 'val', got {loss!r}")
+    if warmup_steps is not None and warmup_steps < 0:
+        raise InputError(f"warmup_steps must be >= 0, got {warmup_steps}")
+    given = {"step": step_col, "loss": loss_col, "lr": lr_col}
+    opened = [(p, [(r, _choice(Path(p), r, loss, given)) for r in open_runs(Path(p))]) for p in paths]
+    partners = {}
+    for p, runs in opened:
+        for r, c in runs:
+            if r.in_file and c.lr and c.step:
+                partners.setdefault(r.name, (Path(p), r, c))
+    out, used = [], set()
+    for p, runs in opened:
+        sched = schedule if schedule is not None else (schedules or {}).get(p)
+        curves = []
+        for r, c in runs:
+            if r.in_file and c.loss is None:
+                continue  # an LR panel: read as the LR of another file's run
+            lr_from = (Path(p), r, c) if c.lr else None
+            if sched is None and lr_from is None and r.in_file and r.name in partners:
+                lr_from = partners[r.name]
+                used.add(lr_from[0])
+            curves.append(_curve(Path(p), r, c, lr_from, sched, warmup_steps))
+        out.append(curves)
+    for (p, runs), curves in zip(opened, out):
+        if not curves and Path(p) not in used:
+            _curve(Path(p), runs[0][0], runs[0][1], None, None, warmup_steps)  # raises: no loss column
+    return out
+
+
+def _choice(path: Path, run: Run, loss: str, given: dict):
+    """The run's columns: the layout's choice, with the columns the user named put in."""
+    c = run.choose(loss)
+    for key, col in given.items():
+        if col is None:
+            continue
+        if col not in run.table.names:
+            if run.in_file:  # another run of the export may hold it
+                setattr(c, key, None)
+                continue
+            what = {"lr": "learning-rate"}.get(key, key)
+            raise InputError(f"{path}: no column '{col}' (asked for as the {what} column); "
+                             f"columns: {', '.join(run.table.names)}")
+        setattr(c, key, col)
+        if key == "loss":  # the user's choice: no note about the layout's
+            c.notes, c.loss_kind = [], "val" if is_val(col) else "train"
+    return c
+
+
+def _load(table: LogTable, cols, nan_col: str | None = None, skipped: list | None = None) -> dict:
+    """The columns as floats, the cut-off last row dropped from all of them."""
+    cols = list(dict.fromkeys(cols))
+    table.cells(*cols)
+    vals = {c: _numbers(table, c, skipped if c == nan_col else None) for c in cols}
+    if table.drop_last:
         for v in vals.values():
             v[-1] = np.nan
-    steps_all = vals[sc]
-    steps, loss, where = _column_points(table, sc, lc, steps_all, vals[lc])
+    return vals
+
+
+def _curve(path: Path, run: Run, c, lr_from, schedule: Schedule | None, warmup_steps: int | None) -> Curve:
+    table, label = run.table, (f"run '{run.name}': " if run.in_file else "")
+    for key, what in (("step", "step"), ("loss", "loss")):
+        if getattr(c, key) is None:
+            raise InputError(f"{path}: {label}no {what} column (looked for {', '.join(c.looked_for.get(key, ()))}; "
+                             "name the column to use)")
+    if schedule is None and lr_from is None:
+        if c.no_lr:
+            raise InputError(f"{path}: {c.no_lr} (--schedule FILE=SPEC, or schedule= in Python)")
+        extra = "give the export of its LR panel too, " if run.in_file else ""
+        raise InputError(f"{path}: {label}no learning-rate column (looked for {', '.join(c.looked_for['lr'])}); "
+                         f"{extra}name the column to use or give the schedule")
+    sc, lc = c.step, c.loss
+    lr_table = lr_from[1].table if lr_from else None
+    skipped: list[int] = []
+    own = [sc, lc] + ([lr_from[2].step, lr_from[2].lr] if lr_table is table else [])
+    if len(table.cells(sc)[0]) == 0:
+        raise InputError(f"{path}: no data rows")
+    vals = _load(table, own, lc, skipped)
+    steps, loss, where = _column_points(table, sc, lc, vals[sc], vals[lc], c.shifts.get(lc, 0))
     if len(steps) == 0:
-        raise InputError(f"{path}: column '{lc}' has no values")
+        raise InputError(f"{path}: {label}column '{lc}' has no values")
     bad = np.flatnonzero(loss <= 0)
     if len(bad):
         raise InputError(f"{path}: {table.where(where[bad[0]])}: loss {loss[bad[0]]:g} is not positive")
-    meta = {"source": str(path), "step_column": sc, "loss_column": lc}
+    orig = table.original.get
+    meta = {"source": str(path), "format": run.fmt, "columns": {"step": orig(sc, sc), "loss": orig(lc, lc), "lr": None},
+            "loss_kind": c.loss_kind, "step_column": sc, "loss_column": lc}
+    if run.in_file:
+        meta["run"] = run.name
+    warnings = [f"{path}: {label}{n}" for n in c.notes]
+    if skipped:
+        warnings.append(f"{path}: {label}{len(skipped)} row(s) of '{lc}' hold NaN (first: {table.where(skipped[0])}), "
+                        "a logged divergence or skipped step; they were left out")
     if schedule is not None:
         if schedule.steps is not None and schedule.steps <= steps[-1]:
             raise InputError(f"{path}: schedule '{schedule.spec}' has {schedule.steps} steps but the log "
@@ -186,23 +277,36 @@ def read_curve(path, *, name: str | None = None, step_col: str | None = None, lr
         lrs = schedule.render(int(steps[-1]) + 1)
         meta["schedule"] = schedule.spec
     else:
-        lr_steps, lr_vals, lr_where = _column_points(table, sc, rc, steps_all, vals[rc])
-        if len(lr_steps) == 0:
-            raise InputError(f"{path}: column '{rc}' has no values")
-        neg = np.flatnonzero(lr_vals < 0)
-        if len(neg):
-            raise InputError(f"{path}: {table.where(lr_where[neg[0]])}: learning rate {lr_vals[neg[0]]:g} is negative")
-        if np.all(lr_vals == 0):
-            raise InputError(f"{path}: column '{rc}': every learning rate is 0")
-        if warmup_steps is not None and warmup_steps < 0:
-            raise InputError(f"warmup_steps must be >= 0, got {warmup_steps}")
-        lrs = lr_history_from_log(lr_steps, lr_vals, int(max(steps[-1], lr_steps[-1])), warmup_steps)
-        # the warmup can only end at or before the first logged LR (after it, logged LRs are interpolated)
-        w_end = lr_steps[0] if warmup_steps is None else min(warmup_steps, lr_steps[0])
-        meta.update(lr_column=rc, warmup_steps=int(w_end))
-    if table.warnings:
-        meta["warnings"] = list(dict.fromkeys(table.warnings))
-    return Curve(name or _default_name(path), steps, loss, lrs, meta)
+        lrs, w_end = _lr_history(lr_from, steps, vals if lr_table is table else None, warmup_steps)
+        rc = lr_from[2].lr
+        meta["columns"]["lr"] = lr_table.original.get(rc, rc)
+        meta.update(lr_column=rc, warmup_steps=w_end)
+        if lr_from[0] != path:
+            meta["lr_source"] = str(lr_from[0])
+            warnings += lr_table.warnings
+    warnings += table.warnings
+    if warnings:
+        meta["warnings"] = list(dict.fromkeys(warnings))
+    return Curve(run.name or _default_name(path), steps, loss, lrs, meta)
+
+
+def _lr_history(lr_from, steps, vals, warmup_steps):
+    """The per-step LR history from the logged LR column, and where its warmup ends."""
+    p, run, c = lr_from
+    table, sc, rc = run.table, c.step, c.lr
+    vals = vals if vals is not None else _load(table, [sc, rc])
+    lr_steps, lr_vals, lr_where = _column_points(table, sc, rc, vals[sc], vals[rc], c.shifts.get(rc, 0))
+    if len(lr_steps) == 0:
+        raise InputError(f"{p}: column '{rc}' has no values")
+    neg = np.flatnonzero(lr_vals < 0)
+    if len(neg):
+        raise InputError(f"{p}: {table.where(lr_where[neg[0]])}: learning rate {lr_vals[neg[0]]:g} is negative")
+    if np.all(lr_vals == 0):
+        raise InputError(f"{p}: column '{rc}': every learning rate is 0")
+    lrs = lr_history_from_log(lr_steps, lr_vals, int(max(steps[-1], lr_steps[-1])), warmup_steps)
+    # the warmup can only end at or before the first logged LR (after it, logged LRs are interpolated)
+    w_end = lr_steps[0] if warmup_steps is None else min(warmup_steps, lr_steps[0])
+    return lrs, int(w_end)
 
 
 #: file extensions a curve name leaves out; anything else after a dot is part of the name
@@ -226,8 +330,9 @@ def _default_name(path: Path) -> str:
 
 
 def read_curves(paths, **kw) -> list[Curve]:
-    """Read several curves; names are made unique by adding the parent folder where they clash."""
-    return unique_names([read_curve(p, **kw) for p in paths])
+    """Every run of several logs as curves (a W&B export gives one per run; see :func:`read_runs`);
+    names are made unique by adding the parent folder where they clash."""
+    return unique_names([c for cs in read_runs(paths, **kw) for c in cs])
 
 
 def unique_names(curves: list[Curve]) -> list[Curve]:

@@ -62,20 +62,25 @@ def _schedules(specs: tuple[str, ...], files: list[str]) -> dict[str, object]:
                    "(default: at the first logged step).")
 @click.option("--schedule", "schedules", multiple=True, metavar="FILE=SPEC",
               help="Give FILE's LR history as a schedule spec instead of its lr column.")
-@click.option("--step-col", default=None, help="Step column name (default: step/_step/iter/...).")
-@click.option("--lr-col", default=None, help="LR column name (default: lr/learning_rate/train/lr/...).")
-@click.option("--loss-col", default=None, help="Loss column name (default: loss/train/loss/val/loss/...).")
+@click.option("--loss", "loss_kind", type=click.Choice(["train", "val"]), default="train", show_default=True,
+              help="Which loss to read from logs that hold both (training or validation loss).")
+@click.option("--step-col", default=None, help="Step column name (default: found by the log's layout, "
+                                               "docs/log-formats.md).")
+@click.option("--lr-col", default=None, help="LR column name (default: found by the log's layout).")
+@click.option("--loss-col", default=None, help="Loss column name (default: the layout's loss chosen by --loss).")
 @click.option("--intervals", "n_boot", type=click.IntRange(min=0), default=32, show_default=True,
               help="Bootstrap refits for prediction intervals (0: none).")
 @click.option("--level", type=FiniteFloat(min=0.5, max=0.999), default=0.9, show_default=True,
               help="Prediction-interval level.")
 @click.option("--out", "out_dir", type=OutDir(), required=True,
               help="Output directory (metrics.json, law.json, predictions.csv, PNGs, report.html).")
-def fit_scaling(fit_files, predict_files, law, procedure, warmup_steps, schedules, step_col, lr_col, loss_col, n_boot,
-                level,                 out_dir):
+def fit_scaling(fit_files, predict_files, law, procedure, warmup_steps, schedules, loss_kind, step_col, lr_col,
+                loss_col, n_boot, level, out_dir):
     """Fit a loss-curve law jointly on FIT_FILE... and predict the --predict curves.
 
-    Files: CSV, JSONL, W&B exports or TensorBoard event files/directories with step, lr and loss.
+    Files: logs as W&B, Hugging Face, Lightning, litgpt, OLMo-core, torchtitan or nanoGPT write them,
+    or CSV/JSONL/TensorBoard with step, lr and loss (docs/log-formats.md); a W&B panel export gives
+    one curve per run.
     """
     if law is None:
         # the default law, unless it lacks the procedure asked for (only multipower offers "paper")
@@ -91,23 +96,36 @@ def fit_scaling(fit_files, predict_files, law, procedure, warmup_steps, schedule
     scheds = _schedules(schedules, inputs)
     from rich.console import Console
 
-    from cltk.analytics.curve_files import read_curve, unique_names
+    from cltk.analytics.curve_files import read_runs, unique_names
     from cltk.analytics.fit_scaling.job import run_fit_scaling
     from cltk.analytics.result import write_result
 
-    console = Console(stderr=True)
-
-    def read(p):
-        return read_curve(p, step_col=step_col, lr_col=lr_col, loss_col=loss_col, warmup_steps=warmup_steps,
-                          schedule=scheds.get(p))
-
-    curves = unique_names([read(p) for p in inputs])
-    fit, held = curves[: len(fit_files)], curves[len(fit_files):]
+    console = Console(stderr=True, highlight=False)
+    per_file = read_runs(inputs, loss=loss_kind, step_col=step_col, lr_col=lr_col, loss_col=loss_col,
+                         warmup_steps=warmup_steps, schedules=scheds)
+    for p, curves in zip(inputs, per_file):
+        for c in curves:
+            console.print(read_line(p, c), markup=False, soft_wrap=True)
+    n_fit = sum(len(cs) for cs in per_file[: len(fit_files)])
+    curves = unique_names([c for cs in per_file for c in cs])
+    fit, held = curves[:n_fit], curves[n_fit:]
     with console.status(f"fitting the {law} law on {len(fit)} curve(s)") as status:
         result = run_fit_scaling(fit, held, law=law, procedure=procedure, n_boot=n_boot, level=level,
                                  progress=lambda msg: status.update(f"{law}: {msg}"))
     write_result(result, out_dir, inputs=inputs)
     _print(result.metrics, out_dir)
+
+
+def read_line(path: str, curve) -> str:
+    """One line saying what was read from a log: its layout, run and columns."""
+    m = curve.meta
+    run = f' run "{m["run"]}"' if "run" in m else ""
+    cols = m.get("columns", {})
+    lr = f"schedule {m['schedule']}" if "schedule" in m else cols.get("lr")
+    if "lr_source" in m:
+        lr = f"{m['lr_source']}: {lr}"
+    return (f"read {path} [{m.get('format', '?')}]{run}: step={cols.get('step')} loss={cols.get('loss')} "
+            f"({m.get('loss_kind', 'train')}) lr={lr}")
 
 
 def _print(metrics: dict, out_dir: Path) -> None:
