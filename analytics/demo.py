@@ -42,7 +42,7 @@ SECTIONS = [
 ]
 
 #: the thumbnail's box on the index (CSS px = image px: drawn at full size, never scaled)
-THUMB_WIDTH, THUMB_HEIGHT = 520, 300
+THUMB_WIDTH, THUMB_HEIGHT = 560, 420
 _FIRST_PNG = re.compile(r'<img\b[^>]*\bsrc="data:image/png;base64,([A-Za-z0-9+/=]+)"')
 
 
