@@ -98,6 +98,7 @@ def _write_set(result: Result, out_dir: Path) -> Path:
     if result.metrics_in_report and isinstance(metrics, dict):
         flat = [{"figure": k, "value": "n/a" if v is None else v} for k, v in metrics.items()
                 if not isinstance(v, (dict, list))]
-        if flat:
-            rep.heading("Figures (metrics.json)").table(flat)
+        if flat:  # every figure, for the record: collapsed, so the verdicts and plots come first
+            with rep.details(f"All {len(flat)} figures (metrics.json)"):
+                rep.table(flat)
     return rep._write(out_dir)

@@ -138,12 +138,15 @@ def run_rehearsal(*, learners=LEARNERS, schedule: Schedule | None = None, n_task
 
 def verdict(metrics: dict, learner: str) -> str:
     """One honest sentence per learner: who wins on final accuracy and whether the paired CI says so."""
-    parts = []
+    parts, any_sig = [], False
     for other in ("uniform", "exponential"):
         d = metrics[f"{learner}_power_minus_{other}_final_acc"]
         h = metrics[f"{learner}_power_minus_{other}_final_acc_ci95"]
-        sig = "significant" if h is not None and abs(d) > h else "not significant"
-        parts.append(f"power - {other} = {d:+.3f} +- {h:.3f} ({sig})")
+        sig = h is not None and abs(d) > h
+        any_sig |= sig
+        parts.append(f"power - {other} = {d:+.3f} +- {h or 0:.3f} ({'significant' if sig else 'not significant'})")
+    if not any_sig:  # a "best" kernel would be noise (or a tie: every kernel rehearsed the same tasks)
+        return f"{learner}: the paired CIs do not separate the kernels on final accuracy; " + "; ".join(parts) + "."
     return (f"{learner}: best final accuracy under '{metrics[f'{learner}_best_final_acc']}' rehearsal; "
             + "; ".join(parts) + f"; least forgetting under '{metrics[f'{learner}_best_forgetting']}'.")
 
@@ -169,7 +172,8 @@ def _report(rep, env, lags, perfs, m, learners, block_steps, eval_every):
     ax[0].set(xlabel="block", ylabel="task (seed 0)")
     ax[0].legend(fontsize=8)
     ax[1].set(xlabel="lag of the rehearsed task (blocks)", ylabel="fraction of rehearsals")
-    ax[1].legend(fontsize=8)
+    if ax[1].get_legend_handles_labels()[0]:  # no rehearsal at all (budget 0): nothing to label
+        ax[1].legend(fontsize=8)
     rep.heading("Environments").figure(fig, "environments")
     rep.heading("Verdict (final accuracy, paired 95% CIs over seeds)")
     for ln in learners:
