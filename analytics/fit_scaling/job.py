@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 
 from cltk.analytics import smoothing
-from cltk.analytics.fit_scaling.caveats import BOUND_MEANING, caveats, record_identification
+from cltk.analytics.fit_scaling.caveats import BOUND_MEANING, caveats, law_caveats, record_identification
 from cltk.analytics.fit_scaling.report import INTERVAL_METHOD, curve_series, final_missed, shown_final, write_report
 from cltk.analytics.metrics import curve_metrics, mean_metrics
 from cltk.analytics.ranking import rank_by_final
@@ -88,9 +88,10 @@ def run_fit_scaling(fit_curves: Sequence[Curve], heldout_curves: Sequence[Curve]
     # what the readers dropped (a cut-off last row) comes first: it changes what was fitted
     read_warnings = [w for c in fit_curves + heldout_curves for w in c.meta.get("warnings", [])]
     metrics["notes"] = read_warnings + caveats(law, fit_curves, metrics)
-    # law.json carries what a later prediction needs to judge itself (cltk predict, select-schedule)
+    # law.json carries what a later prediction needs to judge itself (cltk predict, select-schedule):
+    # the caveats of the law itself, not those about this run's files or held-out curves
     record_identification(law, fit_curves)
-    law.fit_info_["notes"] = list(metrics["notes"])
+    law.fit_info_["notes"] = law_caveats(law, law.fit_info_["annealing_curves"])
     result = Result(f"cltk fit-scaling: {law.name} law", metrics,
                     tables={"predictions": pd.concat(frames, ignore_index=True)},
                     files={"law.json": law.to_json()}, metrics_in_report=False, details={"law": law, "series": series})

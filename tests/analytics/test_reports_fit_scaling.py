@@ -9,6 +9,7 @@ import pytest
 
 from cltk.analytics import smoothing
 from cltk.analytics.demo_curves import FIT, HELDOUT, STEPS, TRUE_PARAMS, synthetic_curves
+from cltk.analytics.fit_scaling.caveats import law_caveats
 from cltk.analytics.fit_scaling.job import run_fit_scaling
 from cltk.analytics.plots import overview_figure
 from cltk.analytics.result import write_result
@@ -134,4 +135,7 @@ def test_law_file_records_what_predictions_need(fitted):
     result, out, _ = fitted
     info = json.loads((out / "law.json").read_text())["fit_info"]
     assert info["annealing_curves"] == ["cosine", "twostage"]  # the constant run does not decay
-    assert info["fit_lr_max"] == pytest.approx(3e-4) and info["notes"] == result.metrics["notes"]
+    assert info["fit_lr_max"] == pytest.approx(3e-4)
+    # the law's own caveats (here: the fit's notes but the one about the held-out intervals' width)
+    assert info["notes"] == law_caveats(result.details["law"], ["cosine", "twostage"])
+    assert info["notes"] == [n for n in result.metrics["notes"] if "held-out final losses" not in n]

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from cltk.analytics.demo_curves import FIT, PEAK, STEPS, WARMUP, synthetic_curves
-from cltk.analytics.fit_scaling.caveats import caveats, record_identification
+from cltk.analytics.fit_scaling.caveats import law_caveats, record_identification
 from cltk.analytics.plots import Series, overview_figure
 from cltk.analytics.predict.job import run_predict
 from cltk.curves import Curve
@@ -27,7 +27,7 @@ def _fitted(names, n_boot):
     if n_boot:
         law.bootstrap(curves, n=n_boot)
     record_identification(law, curves)
-    law.fit_info_["notes"] = caveats(law, curves, {"curves": []})
+    law.fit_info_["notes"] = law_caveats(law, law.fit_info_["annealing_curves"])
     return type(law).from_json(law.to_json())
 
 
