@@ -94,11 +94,18 @@ def test_law_fitted_without_annealing_says_decay_is_a_guess(synthetic_law, tmp_p
     assert "are guesses" in r.output
     m = json.loads((tmp_path / "a" / "metrics.json").read_text())
     assert any("are guesses" in n for n in m["notes"]) and m["schedules"][0]["name"] == spec
-    # a law file alone (no fit metrics beside it): the command says it cannot know
+    # a law file alone (no fit metrics beside it): law.json records its annealing fit curves (none)
     alone = tmp_path / "alone"
     alone.mkdir()
-    (alone / "law.json").write_text((synthetic_law / "const" / "law.json").read_text())
+    data = json.loads((synthetic_law / "const" / "law.json").read_text())
+    (alone / "law.json").write_text(json.dumps(data))
     r = _invoke(alone / "law.json", "--schedule", spec, "--out", tmp_path / "b")
+    assert r.exit_code == 0 and "are guesses" in r.output
+    # a law file written before that record existed: the command says it cannot know
+    for key in ("annealing_curves", "notes", "fit_lr_max"):
+        del data["fit_info"][key]
+    (alone / "law.json").write_text(json.dumps(data))
+    r = _invoke(alone / "law.json", "--schedule", spec, "--out", tmp_path / "c")
     assert r.exit_code == 0 and "is unknown" in r.output
 
 
