@@ -12,7 +12,7 @@ import pandas as pd
 
 from cltk.analytics.fit_cpt.report import report
 from cltk.analytics.fit_cpt.runs import CPTLog, pretrain_curve, two_phase
-from cltk.analytics.fit_scaling.job import caveats
+from cltk.analytics.law_caveats import caveats
 from cltk.analytics.metrics import curve_metrics, mean_metrics
 from cltk.analytics.result import Result
 from cltk.curves import Curve, trained_points, warmup_end

@@ -9,8 +9,8 @@ import numpy as np
 import pandas as pd
 
 from cltk.analytics import smoothing
-from cltk.analytics.fit_scaling.caveats import BOUND_MEANING, caveats, law_caveats, record_identification
 from cltk.analytics.fit_scaling.report import INTERVAL_METHOD, curve_series, final_missed, shown_final, write_report
+from cltk.analytics.law_caveats import BOUND_MEANING, caveats, law_caveats, record_identification
 from cltk.analytics.metrics import curve_metrics, mean_metrics
 from cltk.analytics.ranking import rank_by_final
 from cltk.analytics.result import Result

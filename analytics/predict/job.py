@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from cltk.analytics.fit_scaling.caveats import NO_ANNEAL_NOTE
+from cltk.analytics.law_caveats import NO_ANNEAL_NOTE
 from cltk.analytics.predict.report import write_report
 from cltk.analytics.ranking import rank_by_final
 from cltk.analytics.result import Result

@@ -1,6 +1,6 @@
 """What a reader of a schedule choice must know about the law behind it: the fit's own caveats
 (a parameter on a bound of its range, no convergence, failed refits, no annealing run among the
-fit curves — :mod:`cltk.analytics.fit_scaling.caveats`, reused) and one check that needs no fit
+fit curves — :mod:`cltk.analytics.law_caveats`, reused) and one check that needs no fit
 curves: a law that predicts that no cooldown at all is as good as every cooldown."""
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from cltk.analytics.fit_scaling.caveats import NO_ANNEAL_NOTE, annealing_curves, law_caveats
+from cltk.analytics.law_caveats import NO_ANNEAL_NOTE, annealing_curves, law_caveats
 from cltk.curves import Curve
 from cltk.laws import LossLaw
 from cltk.schedules import constant, join, warmup

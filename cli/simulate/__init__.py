@@ -7,7 +7,8 @@ import click
 from cltk.cli.group import LazyGroup
 
 MODELS = {
-    "dln": ("cltk.cli.simulate.dln", "dln", "Deep linear networks: modes, depth, rich vs lazy, sequential tasks, critical periods."),
+    "dln": ("cltk.cli.simulate.dln", "dln",
+            "Deep linear networks: modes, depth, rich vs lazy, sequential tasks, critical periods."),
     "nqm": ("cltk.cli.simulate.nqm", "nqm", "Noisy quadratic model (Zhang et al. 2019) under LR schedules."),
     "river-valley": ("cltk.cli.simulate.river_valley", "river_valley",
                      "River-valley landscape (Wen et al. 2024) under LR schedules."),

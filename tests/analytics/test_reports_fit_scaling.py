@@ -9,8 +9,8 @@ import pytest
 
 from cltk.analytics import smoothing
 from cltk.analytics.demo_curves import FIT, HELDOUT, STEPS, TRUE_PARAMS, synthetic_curves
-from cltk.analytics.fit_scaling.caveats import law_caveats
 from cltk.analytics.fit_scaling.job import run_fit_scaling
+from cltk.analytics.law_caveats import law_caveats
 from cltk.analytics.plots import overview_figure
 from cltk.analytics.result import write_result
 from cltk.curves import Curve

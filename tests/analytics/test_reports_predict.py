@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from cltk.analytics.demo_curves import FIT, PEAK, STEPS, WARMUP, synthetic_curves
-from cltk.analytics.fit_scaling.caveats import law_caveats, record_identification
+from cltk.analytics.law_caveats import law_caveats, record_identification
 from cltk.analytics.plots import Series, overview_figure
 from cltk.analytics.predict.job import run_predict
 from cltk.curves import Curve
