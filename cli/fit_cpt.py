@@ -7,8 +7,7 @@ from pathlib import Path
 
 import click
 
-from cltk.cli.fit_scaling import _MultiValueCommand
-from cltk.cli.options import OutDir
+from cltk.cli.options import MultiValueCommand, OutDir
 from cltk.errors import InputError
 
 
@@ -46,7 +45,13 @@ def _number(kind, lo: float, hi: float | None, option: str):
     return convert
 
 
-@click.command("fit-cpt", cls=_MultiValueCommand)
+class _Command(MultiValueCommand):
+    """``--predict A B`` takes several logs, as in ``cltk fit-scaling``."""
+
+    multi_value_options = ("--predict",)
+
+
+@click.command("fit-cpt", cls=_Command)
 @click.argument("cpt_files", nargs=-1, required=True, metavar="CPT_LOG...")
 @click.option("--pretrain", "pretrain_file", default=None, metavar="LOG",
               help="The pre-training run's log (its LR history and losses); without it each continual log must "

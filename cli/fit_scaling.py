@@ -6,33 +6,16 @@ from pathlib import Path
 import click
 
 from cltk.analytics.output_folder import check_out_dir
-from cltk.cli.options import FiniteFloat, OutDir
+from cltk.cli.options import FiniteFloat, MultiValueCommand, OutDir
 from cltk.errors import InputError
 from cltk.laws import DEFAULT_LAW, LAWS
 from cltk.schedules import parse
 
 
-class _MultiValueCommand(click.Command):
-    """Lets ``--predict A B C`` take several files, as the documented usage reads; click alone
-    would silently treat B and C as fit files."""
+class _Command(MultiValueCommand):
+    """Lets ``--predict A B C`` take several files, as the documented usage reads."""
 
     multi_value_options = ("--predict",)
-
-    def parse_args(self, ctx, args):
-        out, current, given = [], None, 0
-        for a in [*args, "--"]:  # the sentinel "--" ends a trailing --predict (and is dropped below)
-            if current is not None and not given and a.startswith("-"):
-                raise click.UsageError(f"{current}: give at least one file after it", ctx)
-            if a in self.multi_value_options:
-                current, given = a, 0
-                continue
-            if a.startswith("-"):
-                current = None
-            elif current is not None:
-                out.append(current)
-                given += 1
-            out.append(a)
-        return super().parse_args(ctx, out[:-1])
 
 
 def _schedules(specs: tuple[str, ...], files: list[str]) -> dict[str, object]:
@@ -45,7 +28,7 @@ def _schedules(specs: tuple[str, ...], files: list[str]) -> dict[str, object]:
     return out
 
 
-@click.command("fit-scaling", cls=_MultiValueCommand)
+@click.command("fit-scaling", cls=_Command)
 @click.argument("fit_files", nargs=-1, required=True, metavar="FIT_FILE...")
 @click.option("--predict", "predict_files", multiple=True, metavar="FILE...",
               help="Held-out curve files to predict (several may follow one --predict).")
@@ -72,10 +55,13 @@ def _schedules(specs: tuple[str, ...], files: list[str]) -> dict[str, object]:
               help="Bootstrap refits for prediction intervals (0: none).")
 @click.option("--level", type=FiniteFloat(min=0.5, max=0.999), default=0.9, show_default=True,
               help="Prediction-interval level.")
+@click.option("--seed", type=click.IntRange(min=0, max=2**32 - 1), default=0, show_default=True,
+              help="Seed of the law's search and of the bootstrap resampling.")
+@click.option("--quiet", is_flag=True, help="No progress bar.")
 @click.option("--out", "out_dir", type=OutDir(), required=True,
               help="Output directory (metrics.json, law.json, predictions.csv, PNGs, report.html).")
 def fit_scaling(fit_files, predict_files, law, procedure, warmup_steps, schedules, loss_kind, step_col, lr_col,
-                loss_col, n_boot, level, out_dir):
+                loss_col, n_boot, level, seed, quiet, out_dir):
     """Fit a loss-curve law jointly on FIT_FILE... and predict the --predict curves.
 
     Files: logs as W&B, Hugging Face, Lightning, litgpt, OLMo-core, torchtitan or nanoGPT write them,
@@ -109,9 +95,12 @@ def fit_scaling(fit_files, predict_files, law, procedure, warmup_steps, schedule
     n_fit = sum(len(cs) for cs in per_file[: len(fit_files)])
     curves = unique_names([c for cs in per_file for c in cs])
     fit, held = curves[:n_fit], curves[n_fit:]
-    with console.status(f"fitting the {law} law on {len(fit)} curve(s)") as status:
-        result = run_fit_scaling(fit, held, law=law, procedure=procedure, n_boot=n_boot, level=level,
-                                 progress=lambda msg: status.update(f"{law}: {msg}"))
+    from cltk.cli.progress import JobProgress
+
+    with JobProgress(quiet, console) as progress:
+        progress(f"fitting the {law} law on {len(fit)} curve(s)")
+        result = run_fit_scaling(fit, held, law=law, procedure=procedure, n_boot=n_boot, level=level, seed=seed,
+                                 progress=progress)
     write_result(result, out_dir, inputs=inputs)
     _print(result.metrics, out_dir)
 

@@ -154,3 +154,27 @@ def schedule_options(default: str):
                                  "'cyclic:peak=..,steps=..,cycles=4' is cosine with warm restarts. "
                                  f"Default: {default}.")(f)
     return apply
+
+
+class MultiValueCommand(click.Command):
+    """A command whose ``multi_value_options`` each take several values after one flag
+    (``--predict A B C``), as the documented usages read; click alone would silently treat B and C
+    as positional arguments. Subclass it and name the options."""
+
+    multi_value_options: tuple[str, ...] = ()
+
+    def parse_args(self, ctx, args):
+        out, current, given = [], None, 0
+        for a in [*args, "--"]:  # the sentinel "--" ends a trailing --predict (and is dropped below)
+            if current is not None and not given and a.startswith("-"):
+                raise click.UsageError(f"{current}: give at least one file after it", ctx)
+            if a in self.multi_value_options:
+                current, given = a, 0
+                continue
+            if a.startswith("-"):
+                current = None
+            elif current is not None:
+                out.append(current)
+                given += 1
+            out.append(a)
+        return super().parse_args(ctx, out[:-1])

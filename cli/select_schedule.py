@@ -6,14 +6,13 @@ from pathlib import Path
 
 import click
 
-from cltk.cli.fit_scaling import _MultiValueCommand
-from cltk.cli.options import POSITIVE, FiniteFloat, NumberList, OutDir
+from cltk.cli.options import POSITIVE, FiniteFloat, MultiValueCommand, NumberList, OutDir
 from cltk.errors import InputError
 from cltk.laws import LAWS
 from cltk.selection import FAMILIES, OBJECTIVES
 
 
-class _Command(_MultiValueCommand):
+class _Command(MultiValueCommand):
     """``--fit A B C`` takes several files, as fit-scaling's ``--predict`` does."""
 
     multi_value_options = ("--fit",)

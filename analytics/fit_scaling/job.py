@@ -29,12 +29,13 @@ PROCEDURE_TEXT = {
 
 def run_fit_scaling(fit_curves: Sequence[Curve], heldout_curves: Sequence[Curve] = (), *,
                     law: str | LossLaw = DEFAULT_LAW, procedure: str = "converged", n_boot: int = 32,
-                    level: float = 0.9, progress: Callable[[str], None] | None = None) -> Result:
+                    level: float = 0.9, seed: int = 0, progress: Callable[[str], None] | None = None) -> Result:
     """Fit ``law`` jointly on ``fit_curves`` and predict every curve, with ``level`` prediction
-    intervals from ``n_boot`` bootstrap refits unless ``n_boot`` is 0. Returns the Result whose
-    ``metrics`` is the benchmark contract; goodness of fit as Luo et al. (2025, Sec. 4.2) report it."""
+    intervals from ``n_boot`` bootstrap refits unless ``n_boot`` is 0 (``seed``: the law's search and
+    the refits' resampling, for a law given by name). Returns the Result whose ``metrics`` is the
+    benchmark contract; goodness of fit as Luo et al. (2025, Sec. 4.2) report it."""
     if isinstance(law, str):
-        law = get_law(law, procedure=procedure)
+        law = get_law(law, procedure=procedure, seed=seed)
     dropped = {}
     fit_curves, heldout_curves = [list(map(trained_points, cs)) for cs in (fit_curves, heldout_curves)]
     for c, n in fit_curves + heldout_curves:

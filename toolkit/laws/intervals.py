@@ -48,11 +48,12 @@ class BootstrapIntervals:
             raise LawError(f"{self.name}: no bootstrap replicates; call bootstrap() after fit()")
         return self._predict_target(self.boot_params_, *prediction_target(target, steps, "predict_replicates"))
 
-    def bootstrap(self, curves: Sequence[Curve] | None = None, n: int = 32, block_frac: float = 0.1, seed: int = 0,
+    def bootstrap(self, curves: Sequence[Curve] | None = None, n: int = 32, block_frac: float = 0.1,
+                  seed: int | None = None,
                   progress: Callable[[str], None] | None = None) -> BootstrapIntervals:
         """Refit on ``n`` resampled data sets, and once per left-out curve, for prediction
         intervals; returns self. ``curves`` default to the curves given to :meth:`fit` (a law read
-        from a law file does not keep them: give them again).
+        from a law file does not keep them: give them again); ``seed`` to the law's own.
 
         Resampling: a moving-block bootstrap over the points of each curve (Kuensch 1989; blocks of
         ``block_frac`` of a curve keep the autocorrelation of the residuals); every curve keeps its
@@ -75,7 +76,7 @@ class BootstrapIntervals:
                                f"a law read from a law file keeps none: call bootstrap(curves) with its fit "
                                f"curves{named}")
         curves = self._validate(curves)
-        rng = np.random.default_rng(seed)
+        rng = np.random.default_rng(self.seed if seed is None else seed)
         with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
             y, feats, full_nl, free, bounds = self._problem(curves)
             base_w = self._point_weights(curves)
@@ -85,13 +86,13 @@ class BootstrapIntervals:
             for b in range(n):
                 w = np.concatenate([_block_counts(len(c.steps), block_frac, rng) for c in curves])
                 res = self._refine(y, feats, full_nl, free, nl0, lin0, bounds, np.sqrt(w * base_w), refit=True)
+                if progress:
+                    progress(f"bootstrap refits {b + 1}/{n}")
                 if not np.isfinite(res.cost):  # a replicate whose refit failed is left out and counted
                     failed += 1
                     continue
                 at_limit += res.get("status", 1) == 0  # the paper procedure reports no status
                 sets.append(self._set_params(res.x, full_nl, free))
-                if progress:
-                    progress(f"bootstrap {b + 1}/{n}")
             errs = []
             for i, c in enumerate(curves if len(curves) > 1 else []):
                 w = np.concatenate([np.full(len(d.steps), float(j != i)) for j, d in enumerate(curves)])
