@@ -18,8 +18,6 @@ import matplotlib.pyplot as plt
 
 from cltk.files import atomic_write_bytes, atomic_write_text, safe_file_name
 
-# labels carry users' curve and file names verbatim: "$x$" in a name is text, not TeX to typeset
-matplotlib.rcParams["text.parse_math"] = False
 
 #: marks every report written through the one writer (tests look for it)
 GENERATOR = "cltk write_result"
@@ -42,6 +40,23 @@ class Cell:
 
     text: str
     css: str = ""
+
+
+def _plain_text(fig) -> None:
+    """Titles, labels, legends and annotations carry users' curve and file names verbatim: "$x$" in
+    a name is text, not TeX to typeset. Tick labels (and the axis offset) are left to matplotlib,
+    whose log axes write them as math ("10^-1")."""
+    from matplotlib.text import Text
+
+    ticks = set()
+    for ax in fig.axes:
+        for axis in (ax.xaxis, ax.yaxis):
+            ticks.add(id(axis.offsetText))
+            for tick in axis.get_major_ticks() + axis.get_minor_ticks():
+                ticks.update((id(tick.label1), id(tick.label2)))
+    for t in fig.findobj(Text):
+        if id(t) not in ticks:
+            t.set_parse_math(False)
 
 
 def _fmt(v) -> str:
@@ -118,6 +133,7 @@ class Report:
 
     def figure(self, fig, name: str, caption: str = "") -> Report:
         """Embed a matplotlib figure (and save it as ``name``.png beside the report); closes it."""
+        _plain_text(fig)
         buf = io.BytesIO()
         fig.savefig(buf, format="png", dpi=110, bbox_inches="tight")
         plt.close(fig)
