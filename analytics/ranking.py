@@ -8,6 +8,7 @@ from __future__ import annotations
 import numpy as np
 
 from cltk.analytics.report import Cell
+from cltk.laws.intervals import paired_interval
 
 
 def rank_by_final(rows: list[dict], replicates: dict[str, np.ndarray] | None, level: float,
@@ -15,20 +16,20 @@ def rank_by_final(rows: list[dict], replicates: dict[str, np.ndarray] | None, le
     """``rows`` (dicts with ``name`` and ``key``) sorted by ``key``, best (lowest) first, each
     updated with ``rank``, ``diff_vs_best`` (its final minus the best's) and, where ``replicates``
     maps every name to its replicates' final losses (one array, the same replicates in the same
-    order for all), the ``level`` interval of the paired differences ``diff_lo``/``diff_hi``,
+    order for all), the ``level`` interval of the paired differences ``diff_lo``/``diff_hi``
+    (:func:`cltk.laws.intervals.paired_interval`: it holds ``diff_vs_best``),
     ``diff_excludes_zero`` (the law separates it from the best) and ``share_best_lower`` (the
     share of replicates in which the best is lower). The best row and rows without replicates get
     None there."""
     rows = sorted(rows, key=lambda r: r[key])
-    q = (1 - level) / 2
     best = rows[0]
     for rank, r in enumerate(rows, 1):
         r.update(rank=rank, diff_vs_best=r[key] - best[key], diff_lo=None, diff_hi=None, diff_excludes_zero=None,
                  share_best_lower=None)
         if replicates and r is not best:
             d = np.asarray(replicates[r["name"]]) - np.asarray(replicates[best["name"]])
-            r.update(diff_lo=float(np.quantile(d, q)), diff_hi=float(np.quantile(d, 1 - q)),
-                     share_best_lower=float(np.mean(d > 0)))
+            lo, hi = paired_interval(r["diff_vs_best"], d, level)
+            r.update(diff_lo=lo, diff_hi=hi, share_best_lower=float(np.mean(d > 0)))
             r["diff_excludes_zero"] = bool(r["diff_lo"] > 0 or r["diff_hi"] < 0)
     return rows
 

@@ -30,6 +30,7 @@ import numpy as np
 
 from cltk.curves import Curve
 from cltk.laws.base import LawError, LossLaw
+from cltk.laws.intervals import paired_interval
 from cltk.schedules import COOLDOWN_SHAPES, Schedule, cosine, join, piecewise, rewarm, warmup, wsd, wsd_s
 
 FAMILIES = ("wsd", "cosine", "free")
@@ -200,9 +201,8 @@ def compare_schedules(law: LossLaw, a: Schedule, b: Schedule, steps, level: floa
            "margin_lo": None, "margin_hi": None, "share_a_better": None}
     if getattr(law, "boot_params_", None):
         d = law.predict_replicates(cb, steps).mean(axis=1) - law.predict_replicates(ca, steps).mean(axis=1)
-        q = (1 - level) / 2
-        out.update(margin_lo=float(np.quantile(d, q)), margin_hi=float(np.quantile(d, 1 - q)),
-                   share_a_better=float(np.mean(d > 0)))
+        lo, hi = paired_interval(out["margin"], d, level)
+        out.update(margin_lo=lo, margin_hi=hi, share_a_better=float(np.mean(d > 0)))
     return out
 
 

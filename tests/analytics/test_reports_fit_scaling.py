@@ -68,9 +68,12 @@ def test_ranking_is_the_paired_difference_of_the_replicates(fitted):
     for r in ranking[1:]:
         d = rep[r["name"]] - rep[best]
         assert r["diff_vs_best"] == pytest.approx(preds[r["name"]] - preds[best], abs=1e-12)
-        assert r["diff_lo"] == pytest.approx(np.quantile(d, 0.05), abs=1e-12)
-        assert r["diff_hi"] == pytest.approx(np.quantile(d, 0.95), abs=1e-12)
-        assert r["diff_excludes_zero"] == bool(np.quantile(d, 0.05) > 0 or np.quantile(d, 0.95) < 0)
+        # the replicates' spread around their median, placed around the fitted difference
+        lo_q, med, hi_q = np.quantile(d, [0.05, 0.5, 0.95])
+        lo, hi = r["diff_vs_best"] - (med - lo_q), r["diff_vs_best"] + (hi_q - med)
+        assert (r["diff_lo"], r["diff_hi"]) == pytest.approx((lo, hi), abs=1e-12)
+        assert r["diff_lo"] <= r["diff_vs_best"] <= r["diff_hi"]
+        assert r["diff_excludes_zero"] == bool(lo > 0 or hi < 0)
         assert r["share_best_lower"] == pytest.approx(np.mean(d > 0))
     assert ranking[0]["diff_lo"] is None and ranking[0]["rank"] == 1
     logged = {r["name"]: r["final_loss_logged"] for r in ranking}

@@ -209,3 +209,15 @@ def test_doc_session_prints_what_it_shows(i, monkeypatch):
     runner = doctest.DocTestRunner(optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE)
     result = runner.run(test, out=out.append)
     assert result.failed == 0, "".join(out)
+
+
+def test_paired_interval_holds_its_point_and_keeps_the_replicates_spread():
+    from cltk.laws.intervals import paired_interval
+
+    rng = np.random.default_rng(0)
+    d = 0.05 + 0.002 * rng.standard_normal(1000)  # replicates whose median drifted below the fit
+    lo, hi = paired_interval(0.06, d, 0.9)
+    q05, med, q95 = np.quantile(d, [0.05, 0.5, 0.95])
+    assert lo < 0.06 < hi
+    assert (lo, hi) == pytest.approx((0.06 - (med - q05), 0.06 + (q95 - med)), abs=1e-15)
+    assert paired_interval(0.0, np.zeros(8), 0.9) == (0.0, 0.0)  # identical schedules: no width
