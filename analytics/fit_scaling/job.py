@@ -27,6 +27,16 @@ PROCEDURE_TEXT = {
               f"(at most {paper_fit.MAX_STEPS} steps)")}
 
 
+#: what a curve's reader recorded about where it came from (cltk.analytics.curve_files)
+INPUT_KEYS = ("source", "format", "run", "columns", "loss_kind", "lr_source", "schedule", "warmup_steps")
+
+
+def curve_input(c: Curve) -> dict:
+    """Which file, layout, run and columns a curve was read from (saved per curve in metrics.json,
+    so a reader can tell which loss was fitted)."""
+    return {k: c.meta[k] for k in INPUT_KEYS if c.meta.get(k) is not None}
+
+
 def run_fit_scaling(fit_curves: Sequence[Curve], heldout_curves: Sequence[Curve] = (), *,
                     law: str | LossLaw = DEFAULT_LAW, procedure: str = "converged", n_boot: int = 32,
                     level: float = 0.9, seed: int = 0, progress: Callable[[str], None] | None = None) -> Result:
@@ -59,7 +69,7 @@ def run_fit_scaling(fit_curves: Sequence[Curve], heldout_curves: Sequence[Curve]
             pred = law.predict(c)
             row = {"name": c.name, "role": role, **curve_metrics(c.loss, pred), "final_loss_true": float(c.loss[-1]),
                    "final_loss_true_smoothed": smoothing.smoothed_final(c.loss), "final_loss_pred": float(pred[-1]),
-                   "final_step": int(c.steps[-1])}
+                   "final_step": int(c.steps[-1]), "input": curve_input(c)}
             frame = {"curve": c.name, "role": role, "step": c.steps, "lr": c.lrs[c.steps], "loss": c.loss,
                      "pred": pred}
             band = law.predict_interval(c, level=level) if n_boot else None

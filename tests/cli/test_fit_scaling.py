@@ -58,6 +58,10 @@ def test_predict_takes_several_files_after_one_flag(tmp_path):
     assert r.exit_code == 0, r.output
     m = json.loads((tmp_path / "o" / "metrics.json").read_text())
     assert [c["role"] for c in m["curves"]] == ["fit"] * 3 + ["heldout"] * 2
+    # which file, layout and columns each curve was read from (printed on stderr too)
+    assert m["curves"][0]["input"]["source"] == str(paths["cosine"])
+    assert m["curves"][0]["input"]["columns"] == {"step": "step", "loss": "loss", "lr": "lr"}
+    assert m["curves"][0]["input"]["format"]
     # the generating law is recovered: held-out error near the 0.1% noise level
     assert m["heldout"]["pred_e"] < 1.5e-3
 
