@@ -34,6 +34,23 @@ def rank_by_final(rows: list[dict], replicates: dict[str, np.ndarray] | None, le
     return rows
 
 
+#: runs whose last steps lie within this fraction of each other have the same length (logs end a
+# few steps apart: the 25M runs of one budget end at steps 23904-23936)
+SAME_LENGTH = 0.02
+
+
+def length_groups(rows: list[dict], key: str = "final_step") -> list[list[dict]]:
+    """``rows`` split into runs of the same length (last steps within :data:`SAME_LENGTH` of the
+    group's longest), longest first: only runs of one length compare schedules."""
+    groups: list[list[dict]] = []
+    for r in sorted(rows, key=lambda r: -r[key]):
+        if groups and r[key] >= (1 - SAME_LENGTH) * groups[-1][0][key]:
+            groups[-1].append(r)
+        else:
+            groups.append([r])
+    return groups
+
+
 def short(name: str, width: int = 40) -> str:
     """A name cut to ``width`` characters for a table cell or a legend (an unnamed schedule is
     named by its spec, which can be kilobytes long; the report lists it in full elsewhere)."""
@@ -58,8 +75,15 @@ def separation_cell(r: dict) -> Cell | str:
 
 def tie_sentence(rows: list[dict], level: float) -> str | None:
     """The rows the law cannot separate from the best at ``level``, as a sentence (None if none)."""
+    # rows may hold several rankings (one per run length, each starting at rank 1)
+    best, bests = rows[0]["name"], {}
+    for r in rows:
+        if r["rank"] == 1:
+            best = r["name"]
+        bests[r["name"]] = best
     tied = [r["name"] for r in rows if r["diff_excludes_zero"] is False]
     if not tied:
         return None
-    return (f"At the {level:.0%} level the law cannot separate {', '.join(tied)} from the best ({rows[0]['name']}): "
+    pairs = [f"{n} from {bests[n]}" for n in tied]
+    return (f"At the {level:.0%} level the law cannot separate {', '.join(pairs)} (the best of its ranking): "
             "their paired differences' intervals include 0, so their order is not known.")

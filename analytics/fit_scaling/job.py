@@ -12,7 +12,7 @@ from cltk.analytics import smoothing
 from cltk.analytics.fit_scaling.report import INTERVAL_METHOD, curve_series, final_missed, shown_final, write_report
 from cltk.analytics.law_caveats import BOUND_MEANING, caveats, law_caveats, record_identification
 from cltk.analytics.metrics import curve_metrics, mean_metrics
-from cltk.analytics.ranking import rank_by_final
+from cltk.analytics.ranking import length_groups, rank_by_final
 from cltk.analytics.result import Result
 from cltk.curves import Curve, trained_points
 from cltk.errors import InputError
@@ -111,15 +111,18 @@ def run_fit_scaling(fit_curves: Sequence[Curve], heldout_curves: Sequence[Curve]
 
 
 def _ranking(rows: list[dict], finals_rep: dict, level: float) -> list[dict]:
-    """Every curve ranked by predicted final loss, with paired differences to the best where the
-    law has bootstrap replicates (:func:`cltk.analytics.ranking.rank_by_final`) and the rank of its
-    logged final (smoothed for a noisy log) beside it."""
-    logged = sorted(rows, key=shown_final)
-    true_rank = {r["name"]: i for i, r in enumerate(logged, 1)}
-    ranked = rank_by_final([{"name": r["name"], "role": r["role"], "final_step": r["final_step"],
-                             "final_loss_pred": r["final_loss_pred"], "final_lo": r.get("final_lo"),
-                             "final_hi": r.get("final_hi"), "final_loss_logged": shown_final(r),
-                             "logged_rank": true_rank[r["name"]],
-                             "final_inside": None if final_missed(r) is None else not final_missed(r)}
-                            for r in rows], finals_rep or None, level, key="final_loss_pred")
-    return ranked
+    """The curves ranked by predicted final loss among the runs of the same length
+    (:func:`cltk.analytics.ranking.length_groups`: a 72k-step run beats a 24k-step one whatever its
+    schedule), longest runs first, with paired differences to each length's best where the law has
+    bootstrap replicates (:func:`cltk.analytics.ranking.rank_by_final`) and the rank of the logged
+    final (smoothed for a noisy log) among the same runs."""
+    out = []
+    for same in length_groups(rows):
+        true_rank = {r["name"]: i for i, r in enumerate(sorted(same, key=shown_final), 1)}
+        out += rank_by_final([{"name": r["name"], "role": r["role"], "final_step": r["final_step"],
+                               "final_loss_pred": r["final_loss_pred"], "final_lo": r.get("final_lo"),
+                               "final_hi": r.get("final_hi"), "final_loss_logged": shown_final(r),
+                               "logged_rank": true_rank[r["name"]],
+                               "final_inside": None if final_missed(r) is None else not final_missed(r)}
+                              for r in same], finals_rep or None, level, key="final_loss_pred")
+    return out

@@ -8,7 +8,7 @@ import numpy as np
 
 from cltk.analytics import smoothing
 from cltk.analytics.plots import Series, overview_figure, ranking_figure, small_multiples
-from cltk.analytics.ranking import separation_cell, span, tie_sentence
+from cltk.analytics.ranking import SAME_LENGTH, length_groups, separation_cell, span, tie_sentence
 from cltk.analytics.report import Cell, Report, plt
 from cltk.curves import Curve
 from cltk.laws import LossLaw
@@ -99,13 +99,16 @@ def _verdict(metrics: dict) -> list[str]:
     out = []
     held = [r for r in metrics["curves"] if r["role"] == "heldout"] or metrics["curves"]
     role = "held-out" if any(r["role"] == "heldout" for r in metrics["curves"]) else "fit"
-    pred_best = min(held, key=lambda r: r["final_loss_pred"])
-    true_best = min(held, key=shown_final)
-    same = "the same curve" if pred_best is true_best else f"the logged best is {true_best['name']}"
-    out.append(f"Among the {role} curves the law predicts {pred_best['name']} lowest at the end "
-               f"({pred_best['final_loss_pred']:.4f}; logged {shown_final(pred_best):.4f}); {same}"
-               + ("." if pred_best is true_best else f" ({shown_final(true_best):.4f}), "
-                  f"{shown_final(pred_best) - shown_final(true_best):+.4f} better than the law's pick."))
+    # the best schedule among runs of one length (runs of different lengths do not compare schedules)
+    for same in length_groups(metrics["curves"]):
+        if len(same) < 2:
+            continue
+        pred_best, true_best = min(same, key=lambda r: r["final_loss_pred"]), min(same, key=shown_final)
+        head = (f"Of the {len(same)} runs of {same[0]['final_step']} steps, the law predicts {pred_best['name']} "
+                f"lowest ({pred_best['final_loss_pred']:.4f}; logged {shown_final(pred_best):.4f})")
+        out.append(head + (", as the logs do." if pred_best is true_best else
+                           f"; the logs put {true_best['name']} lowest ({shown_final(true_best):.4f}), "
+                           f"{shown_final(pred_best) - shown_final(true_best):+.4f} better than the law's pick."))
     errs = [abs(r["final_loss_pred"] - shown_final(r)) for r in held]
     out.append(f"Error of the {role} final losses: mean {np.mean(errs):.4f}, largest {np.max(errs):.4f} "
                f"({max(held, key=lambda r: abs(r['final_loss_pred'] - shown_final(r)))['name']}).")
@@ -141,7 +144,7 @@ def write_report(rep: Report, law: LossLaw, metrics: dict, series: list[Series],
                "(% of the loss, the same axis for all curves), and the LR. Right: the whole run.")
     if any(s.smoothed is not None for s in series):
         rep.text(f"Noisy logs are drawn and quoted smoothed ({smoothing.METHOD}).")
-    rep.heading("Ranking by predicted final loss")
+    rep.heading("Ranking by predicted final loss, among runs of the same length")
     rep.table(_ranking_rows(metrics["ranking"], level_pct))
     if level:
         tie = tie_sentence(metrics["ranking"], level)
@@ -149,8 +152,8 @@ def write_report(rep: Report, law: LossLaw, metrics: dict, series: list[Series],
                  css="warn" if tie else "")
         rep.text("diff vs best: predicted final minus the best's; its paired interval comes from the bootstrap "
                  "refits, each predicting both curves, so the misfit they share cancels; separated: that interval "
-                 "excludes 0 (in brackets: the share of refits in which the best is lower). Curves that end at "
-                 "different steps are compared at their own last step.")
+                 "excludes 0 (in brackets: the share of refits in which the best is lower). Ranks count among "
+                 f"the runs of the same length (last steps within {SAME_LENGTH:.0%}).")
     rep.figure(ranking_figure(metrics["ranking"], level, key="final_loss_pred", true_key="final_loss_logged",
                               missed_key="final_inside"), "ranking",
                "Predicted final losses with their intervals (diamonds: logged), and the paired differences to the best")

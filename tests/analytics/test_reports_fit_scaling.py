@@ -12,6 +12,7 @@ from cltk.analytics.demo_curves import FIT, HELDOUT, STEPS, TRUE_PARAMS, synthet
 from cltk.analytics.fit_scaling.job import run_fit_scaling
 from cltk.analytics.law_caveats import law_caveats
 from cltk.analytics.plots import overview_figure
+from cltk.analytics.ranking import length_groups
 from cltk.analytics.result import write_result
 from cltk.curves import Curve
 from cltk.laws import MultiPowerLaw
@@ -62,10 +63,16 @@ def test_ranking_is_the_paired_difference_of_the_replicates(fitted):
     law = result.details["law"]
     ranking = result.metrics["ranking"]
     preds = {r["name"]: r["final_loss_pred"] for r in result.metrics["curves"]}
+    ends = {r["name"]: r["final_step"] for r in result.metrics["curves"]}
+    # ranked among the runs of the same length: these runs end within 2% of each other (one length)
+    assert min(ends.values()) >= 0.98 * max(ends.values())
     assert [r["name"] for r in ranking] == sorted(preds, key=preds.get)
-    best = ranking[0]["name"]
     rep = {n: law.predict_replicates(c, steps=c.steps[-1:])[:, 0] for n, c in curves.items()}
-    for r in ranking[1:]:
+    best = ranking[0]["name"]
+    for r in ranking:
+        if r["name"] == best:
+            assert r["diff_lo"] is None
+            continue
         d = rep[r["name"]] - rep[best]
         assert r["diff_vs_best"] == pytest.approx(preds[r["name"]] - preds[best], abs=1e-12)
         # the replicates' spread around their median, placed around the fitted difference
@@ -78,6 +85,15 @@ def test_ranking_is_the_paired_difference_of_the_replicates(fitted):
     assert ranking[0]["diff_lo"] is None and ranking[0]["rank"] == 1
     logged = {r["name"]: r["final_loss_logged"] for r in ranking}
     assert sorted(logged, key=logged.get) == [r["name"] for r in sorted(ranking, key=lambda r: r["logged_rank"])]
+
+
+def test_runs_of_different_lengths_are_ranked_apart():
+    """The 25M runs end at steps 71920-71936, 23904-23936 and 14144: three lengths, longest first."""
+    rows = [{"name": n, "final_step": s} for n, s in [("wsdcon_3", 14144), ("cosine_72000", 71920),
+                                                      ("wsd", 23904), ("constant_72000", 71936), ("cosine", 23920),
+                                                      ("constant", 23936), ("wsdcon_9", 14144)]]
+    groups = [[r["name"] for r in g] for g in length_groups(rows)]
+    assert groups == [["constant_72000", "cosine_72000"], ["constant", "cosine", "wsd"], ["wsdcon_3", "wsdcon_9"]]
 
 
 def test_missed_interval_is_marked(fitted):
