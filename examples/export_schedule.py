@@ -12,7 +12,7 @@ schedule = parse("wsd:peak=3e-4,steps=1000,decay=0.2,shape=sqrt,warmup=100")
 
 model = torch.nn.Linear(8, 1)
 opt = torch.optim.AdamW(model.parameters(), lr=3e-4)
-scheduler = to_torch(schedule, opt)  # a LambdaLR: the LR of step s is schedule(s), exactly
+scheduler = to_torch(schedule, opt)  # a LambdaLR: update s (from 1) uses schedule(s), exactly
 x, y = torch.randn(64, 8), torch.randn(64, 1)
 used = []
 for _ in range(schedule.steps):
@@ -21,7 +21,7 @@ for _ in range(schedule.steps):
     torch.nn.functional.mse_loss(model(x), y).backward()
     opt.step()
     scheduler.step()
-print("LR used at every step equals the schedule:", np.array_equal(used, to_array(schedule)))
+print("LR of every update equals the schedule:", np.array_equal(used, to_array(schedule, range(1, 1001))))
 print("LR at steps 0, 100, 900, 999:", to_array(schedule, [0, 100, 900, 999]))
 
 with tempfile.TemporaryDirectory() as out:

@@ -1,16 +1,18 @@
 """Schedules out: a :class:`cltk.schedules.Schedule` handed to the training code that will run it.
 
-- :func:`to_torch`: a ``torch.optim.lr_scheduler.LambdaLR`` whose learning rate at step ``s`` is
+- :func:`to_torch`: a ``torch.optim.lr_scheduler.LambdaLR`` whose learning rate at update ``s`` is
   ``schedule(s)`` itself (not a rounded multiplier times the base LR);
 - :func:`to_optax`: an optax schedule (a jit-traceable ``count -> lr``), when optax is installed;
 - :func:`to_array` / :func:`write_schedule`: the per-step LR as an array, or a CSV / NPY file for any
   other framework (written atomically).
 
-The step convention is the one of the laws and of PyTorch's schedulers: the update made at step
-``s`` (0-based) uses ``schedule(s)``; a warmup from 0 therefore makes its first update with LR 0,
-as the schedule says. Past the end of a finite schedule its own function decides (the shipped
-schedules hold their last LR), so a training loop that calls ``scheduler.step()`` once more after
-its last update does not fail.
+The step convention is the one of the laws and of the log readers (cltk.curves): step ``s`` is
+the state after ``s`` updates, and ``schedule(s)`` is the LR of update ``s`` (counted from 1;
+``schedule(0)`` belongs to no update, 0 in a warmup from 0). PyTorch's and optax's counters start at
+0, so their update ``k`` uses ``schedule(k + 1)``: a run logged with its optimizer-step count then
+reads back (cltk.analytics.log_formats) with exactly the schedule's LR history. Past the end of a
+finite schedule its own function decides (the shipped schedules hold their last LR), so a loop of
+``schedule.steps`` updates, or one more ``scheduler.step()``, does not fail.
 """
 from __future__ import annotations
 
@@ -57,9 +59,10 @@ def write_schedule(schedule: Schedule | str, path, steps: int | None = None) -> 
 
 
 def to_torch(schedule: Schedule | str, optimizer, last_epoch: int = -1):
-    """A ``torch.optim.lr_scheduler.LambdaLR`` on ``optimizer`` that sets the learning rate of step
-    ``s`` to ``schedule(s)`` (call ``scheduler.step()`` after each ``optimizer.step()``, as PyTorch
-    asks). The lambda is the multiplier ``schedule(s) / base_lr`` of the first parameter group;
+    """A ``torch.optim.lr_scheduler.LambdaLR`` on ``optimizer`` that sets the learning rate of update
+    ``s`` (counted from 1) to ``schedule(s)``: PyTorch's epoch counter ``k`` (from 0) gets
+    ``schedule(k + 1)`` (call ``scheduler.step()`` after each ``optimizer.step()``, as PyTorch
+    asks). The lambda is the multiplier ``schedule(k + 1) / base_lr`` of the first parameter group;
     the LR itself is set to ``schedule(s)`` directly, so it is exact (no ``base * (x / base)``
     rounding) and a base LR of 0 works. A group whose base LR differs from the first group's keeps
     its ratio to it (layer-wise LR multipliers survive). The state dict holds the schedule's spec
@@ -69,8 +72,8 @@ def to_torch(schedule: Schedule | str, optimizer, last_epoch: int = -1):
     bases = [float(g.get("initial_lr", g["lr"])) for g in optimizer.param_groups]
     ref = bases[0]
 
-    def multiplier(step: int) -> float:
-        return float(schedule(step)) / ref if ref > 0 else 0.0
+    def multiplier(k: int) -> float:
+        return float(schedule(k + 1)) / ref if ref > 0 else 0.0
 
     return _schedule_lr_class()(optimizer, schedule, multiplier, [b / ref if ref > 0 else 1.0 for b in bases],
                                 last_epoch)
@@ -90,7 +93,7 @@ def _schedule_lr_class():
             super().__init__(optimizer, multiplier, last_epoch=last_epoch)
 
         def get_lr(self):
-            lr = float(self._schedule(self.last_epoch))
+            lr = float(self._schedule(self.last_epoch + 1))  # PyTorch counts updates from 0
             return [lr if r == 1.0 else lr * r for r in self._ratios]
 
         def state_dict(self):
@@ -103,9 +106,10 @@ def _schedule_lr_class():
 
 def to_optax(schedule: Schedule | str, steps: int | None = None):
     """An optax schedule (``count -> lr``, traceable under ``jax.jit``) reproducing ``schedule`` at
-    every whole step: the LR of steps ``0..steps-1`` (default: the schedule's length) is looked up
-    in a table, held at its last value after the end. Values are float32 unless JAX runs in 64-bit
-    mode. Needs optax (and jax) installed; cltk does not depend on them."""
+    every update: optax's ``count`` (from 0) gets ``schedule(count + 1)``, looked up in a table of
+    steps ``0..steps-1`` (default: the schedule's length) and held at its last value after the end.
+    Values are float32 unless JAX runs in 64-bit mode. Needs optax (and jax) installed; cltk does not
+    depend on them."""
     try:
         import jax.numpy as jnp
         import optax  # noqa: F401  (imported to fail here, with the message below, when it is absent)
@@ -116,6 +120,6 @@ def to_optax(schedule: Schedule | str, steps: int | None = None):
     last = table.shape[0] - 1
 
     def lr_at(count):
-        return table[jnp.clip(jnp.asarray(count, dtype=jnp.int32), 0, last)]
+        return table[jnp.clip(jnp.asarray(count, dtype=jnp.int32) + 1, 0, last)]
 
     return lr_at

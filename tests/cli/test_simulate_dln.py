@@ -26,7 +26,7 @@ def _run(*args):
     (["critical-period", "--mc-deficits", "noise"], "--mc-deficits"),
     (["critical-period", "--mc-observed", "1.5"], "--mc-observed"),
     (["depth", "--inits", "zeros"], "--inits"),
-    (["modes", "--device", "tpu:9"], "device 'tpu:9'"),
+    (["modes", "--device", "tpu:9"], "'tpu:9' is not a device"),
     (["modes", "--dtype", "float16"], "--dtype"),
     (["rich-lazy", "--lr", "0"], "--lr"),
     (["rich-lazy", "--scales", "nan"], "--scales"),

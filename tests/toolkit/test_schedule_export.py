@@ -15,6 +15,13 @@ SPECS = ["wsd:peak=3e-4,steps=300,warmup=30,decay=0.25,shape=sqrt,final=3e-5",
          "wsd:peak=3e-4,steps=250,decay=50,shape=exp,final=3e-5,warmup=25"]
 
 
+def updates(spec) -> np.ndarray:
+    """The LR of the updates of a loop of ``steps`` updates: schedule(1..steps), the last past the
+    end (held)."""
+    s = parse(spec) if isinstance(spec, str) else spec
+    return np.array([float(s(k)) for k in range(1, s.steps + 1)])
+
+
 def _train(spec: str, base_lr: float):
     """Train a tiny model with the exported scheduler; the LR each optimizer step used."""
     torch.manual_seed(0)
@@ -36,16 +43,17 @@ def _train(spec: str, base_lr: float):
 def test_torch_scheduler_reproduces_the_schedule_step_by_step(spec):
     used, sched, _ = _train(spec, base_lr=1e-3)
     assert isinstance(sched, torch.optim.lr_scheduler.LambdaLR)
-    # exact equality: the LR is the schedule's value, not base * (value / base)
-    np.testing.assert_array_equal(used[:, 0], parse(spec).render())
+    # exact equality: update k (from 0) uses schedule(k + 1), the LR of update k + 1 in the laws' and
+    # readers' count; the value itself, not base * (value / base)
+    np.testing.assert_array_equal(used[:, 0], updates(spec))
     # the lambda is the multiplier relative to the base LR
-    assert sched.lr_lambdas[0](123) == pytest.approx(parse(spec)(123) / 1e-3, rel=1e-15)
+    assert sched.lr_lambdas[0](123) == pytest.approx(parse(spec)(124) / 1e-3, rel=1e-15)
 
 
 def test_torch_scheduler_with_base_lr_zero_and_group_ratios():
     spec = SPECS[0]
     used, _, _ = _train(spec, base_lr=0.0)
-    np.testing.assert_array_equal(used[:, 0], parse(spec).render())
+    np.testing.assert_array_equal(used[:, 0], updates(spec))
     # two groups, the second at half the first's base LR: the ratio survives, the first is exact
     torch.manual_seed(0)
     model = torch.nn.Sequential(torch.nn.Linear(4, 3), torch.nn.Linear(3, 1))
@@ -53,8 +61,8 @@ def test_torch_scheduler_with_base_lr_zero_and_group_ratios():
                            {"params": model[1].parameters(), "lr": 1e-3}], lr=2e-3)
     sched = to_torch(spec, opt)
     for s in range(5):
-        assert opt.param_groups[0]["lr"] == parse(spec)(s)
-        assert opt.param_groups[1]["lr"] == pytest.approx(0.5 * parse(spec)(s), rel=1e-15)
+        assert opt.param_groups[0]["lr"] == parse(spec)(s + 1)
+        assert opt.param_groups[1]["lr"] == pytest.approx(0.5 * parse(spec)(s + 1), rel=1e-15)
         opt.step()
         sched.step()
 
@@ -109,7 +117,7 @@ def test_to_optax_matches_the_schedule_when_installed():
     s = parse(SPECS[0])
     fn = to_optax(s)
     got = np.array([float(fn(jnp.asarray(i))) for i in range(s.steps)])
-    np.testing.assert_allclose(got, s.render(), rtol=1e-6)  # float32 table
+    np.testing.assert_allclose(got, updates(s), rtol=1e-6)  # float32 table
 
 
 # --- the same exports as Schedule methods (they delegate to cltk.schedule_export) -------------------
@@ -140,9 +148,9 @@ def test_schedule_to_torch_runs_the_schedule_in_a_training_loop():
         model(torch.ones(2, 4)).sum().backward()
         opt.step()
         sched.step()
-    np.testing.assert_array_equal(used, s.render())
+    np.testing.assert_array_equal(used, updates(s))
     # the lambda is the LR relative to the optimizer's base LR, as to_torch's
-    assert sched.lr_lambdas[0](57) == pytest.approx(s(57) / 1e-3, rel=1e-15)
+    assert sched.lr_lambdas[0](57) == pytest.approx(s(58) / 1e-3, rel=1e-15)
 
 
 def test_schedule_to_optax_and_bad_exports(monkeypatch, tmp_path):
