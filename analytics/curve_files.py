@@ -215,6 +215,7 @@ def _choice(path: Path, run: Run, loss: str, given: dict):
         if col not in run.table.names:
             if run.in_file:  # another run of the export may hold it
                 setattr(c, key, None)
+                c.asked[key] = col
                 continue
             what = {"lr": "learning-rate"}.get(key, key)
             raise InputError(f"{path}: no column '{col}' (asked for as the {what} column); "
@@ -238,6 +239,11 @@ def _load(table: LogTable, cols, nan_col: str | None = None, skipped: list | Non
 
 def _curve(path: Path, run: Run, c, lr_from, schedule: Schedule | None, warmup_steps: int | None) -> Curve:
     table, label = run.table, (f"run '{run.name}': " if run.in_file else "")
+    for key in c.asked:  # a column the user named is in no run of this export
+        if getattr(c, key) is None and (key != "lr" or (schedule is None and lr_from is None)):
+            what = {"lr": "learning-rate"}.get(key, key)
+            raise InputError(f"{path}: {label}no column '{c.asked[key]}' (asked for as the {what} column); "
+                             f"columns: {', '.join(table.names)}")
     for key, what in (("step", "step"), ("loss", "loss")):
         if getattr(c, key) is None:
             raise InputError(f"{path}: {label}no {what} column (looked for {', '.join(c.looked_for.get(key, ()))}; "

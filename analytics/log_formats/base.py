@@ -39,6 +39,8 @@ class Choice:
     notes: list[str] = field(default_factory=list)
     no_lr: str | None = None
     looked_for: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    #: columns the user named that this run lacks (another run of the same export may hold them)
+    asked: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

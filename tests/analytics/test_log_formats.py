@@ -80,6 +80,9 @@ def test_wandb_panel_exports_one_curve_per_run_lr_from_a_second_export(tmp_path)
     assert read_curve(tmp_path / "loss.csv", run="wsd", schedule=SCHED).name == "wsd"
     with pytest.raises(InputError, match=r"run .cosine.: no learning-rate column .*the export of its LR panel"):
         read_runs([tmp_path / "loss.csv"])
+    # a column the user names that no run holds is named back, not replaced by the aliases looked for
+    with pytest.raises(InputError, match=r"run .cosine.: no column 'nope' \(asked for as the loss column\)"):
+        read_runs([tmp_path / "loss.csv", tmp_path / "lr.csv"], loss_col="nope")
     # the command: the three runs fitted from the two exports, as from the three plain CSVs
     out = {}
     for key, args in {"export": ["loss.csv", "lr.csv"], "plain": [f"{n}.csv" for n in SPECS]}.items():
