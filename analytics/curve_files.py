@@ -342,14 +342,23 @@ def read_curves(paths, **kw) -> list[Curve]:
 
 
 def unique_names(curves: list[Curve]) -> list[Curve]:
-    """Curves whose names clash (``version_0/metrics.csv``, ``version_1/metrics.csv``) are renamed
-    ``<parent folder>/<name>`` after their source file; names that still clash are left for the
-    caller to report."""
-    names = [c.name for c in curves]
+    """Curves whose names clash (``a/metrics.csv`` and ``b/metrics.csv``; two Lightning runs named
+    ``version_0``) are renamed ``<folders>/<name>`` with as few of their source's folders as tell
+    them apart (a folder that is the name itself is skipped: ``exp2/version_0``, not
+    ``version_0/version_0``); names that still clash are left for the caller to report."""
+    groups: dict[str, list[Curve]] = {}
     for c in curves:
-        src = c.meta.get("source")
-        if names.count(c.name) > 1 and src:
-            c.name = f"{Path(src).parent.name}/{c.name}"
+        groups.setdefault(c.name, []).append(c)
+    for name, same in groups.items():
+        if len(same) < 2 or not all(c.meta.get("source") for c in same):
+            continue
+        folders = [[p.name for p in Path(c.meta["source"]).parents if p.name and p.name != name] for c in same]
+        for depth in range(1, max(map(len, folders)) + 1):
+            new = ["/".join(reversed(f[:depth])) + f"/{name}" if f else name for f in folders]
+            if len(set(new)) == len(new):
+                break
+        for c, n in zip(same, new):
+            c.name = n
     return curves
 
 

@@ -112,3 +112,18 @@ def test_missing_file_and_bad_options(tmp_path):
     assert r.exit_code == 2 and r.output.count("\n") == 1 and "cosine" in r.output
     r = CliRunner().invoke(cli, ["fit-scaling", str(ok), "--loss-col", "val", "--out", str(tmp_path / "o")])
     assert r.exit_code == 2 and "no column 'val'" in r.output
+
+
+def test_clashing_names_get_as_few_folders_as_tell_them_apart():
+    from cltk.analytics.curve_files import unique_names
+    from cltk.curves import Curve
+
+    def mk(name, src):
+        return Curve(name, np.array([1, 2]), np.array([2.0, 1.0]), np.array([0, 1e-3, 1e-3]), {"source": src})
+
+    cs = unique_names([mk("version_0", "light/lightning_logs/version_0/metrics.csv"),
+                       mk("version_0", "exp2/lightning_logs/version_0/metrics.csv"),
+                       mk("metrics", "a/metrics.csv"), mk("metrics", "b/metrics.csv"), mk("x", "x.csv")])
+    # the run folder that names a Lightning run is not repeated ("version_0/version_0" told nothing)
+    assert [c.name for c in cs] == ["light/lightning_logs/version_0", "exp2/lightning_logs/version_0",
+                                    "a/metrics", "b/metrics", "x"]
