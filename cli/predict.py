@@ -75,8 +75,8 @@ class StepList(click.ParamType):
 def predict(law_file, schedules, steps, cpt_start, replay, level, out_dir):
     """Predict the loss curves of LR schedules with a fitted law, and rank them.
 
-    LAW_FILE is the law.json written by `cltk fit-scaling` (or a cpt_law_*.json of `cltk validate`,
-    with --cpt-start).
+    LAW_FILE is the law.json written by `cltk fit-scaling` (or a cpt_law_*.json of `cltk fit-cpt` or
+    `cltk validate`, with --cpt-start).
     """
     named = dict(schedules)
     if len(named) < len(schedules):

@@ -157,8 +157,9 @@ def _notes(law: LossLaw, schedules: dict[str, Schedule], rows: list[dict], fit_n
             notes.append(f"{', '.join(above)} reach(es) an LR above every fit curve's (at most {lr_max:.3g}): the law "
                          "extrapolates in LR there, which the fit curves do not check.")
     if not boot:
-        notes.append("The law file carries no bootstrap replicates: no intervals and no paired differences "
-                     "(refit with `cltk fit-scaling --intervals N`).")
+        how = ("a CPT law from `cltk fit-cpt` or `cltk validate` has none" if law.name == "cpt"
+               else "refit with `cltk fit-scaling --intervals N`")
+        notes.append(f"The law file carries no bootstrap replicates: no intervals and no paired differences ({how}).")
     else:
         tied = [r["name"] for r in rows if r["diff_excludes_zero"] is False]
         if tied:
