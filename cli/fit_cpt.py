@@ -64,6 +64,9 @@ class _Command(MultiValueCommand):
               help="Column of the loss on the new (continual) domain's validation set.")
 @click.option("--step-col", default=None, help="Step column name (default: step/_step/iter/...).")
 @click.option("--lr-col", default=None, help="LR column name (default: lr/learning_rate/train/lr/...).")
+@click.option("--pretrain-steps", type=click.IntRange(min=1), default=None,
+              help="Length of the pre-training run (its last update), when its log stops before it (a log "
+                   "written every N steps); default: the log's last step, with a note.")
 @click.option("--switch-step", "switch_steps", multiple=True, metavar="[LOG=]N",
               help="Step, in a continual log's own count, of its first continual update: N for every log, "
                    "LOG=N for one (repeatable). Default with --pretrain: the step after the pre-training log's "
@@ -74,8 +77,8 @@ class _Command(MultiValueCommand):
 @click.option("--out", "out_dir", type=OutDir(), required=True,
               help="Output directory (metrics.json, cpt_law_old.json, cpt_law_new.json, predictions.csv, PNG, "
                    "report.html).")
-def fit_cpt(cpt_files, pretrain_file, predict_files, old_loss_col, new_loss_col, step_col, lr_col, switch_steps,
-            replays, out_dir):
+def fit_cpt(cpt_files, pretrain_file, pretrain_steps, predict_files, old_loss_col, new_loss_col, step_col, lr_col,
+            switch_steps, replays, out_dir):
     """Fit the continual-pre-training law per domain on CPT_LOG... and predict the --predict logs.
 
     Each log is a CSV, JSONL, W&B export or TensorBoard log with a step, an LR and the loss on the
@@ -89,6 +92,8 @@ def fit_cpt(cpt_files, pretrain_file, predict_files, old_loss_col, new_loss_col,
     overlap = set(cpt_files) & set(predict_files)
     if overlap:
         raise InputError(f"{min(overlap)}: given both as a fit log and with --predict")
+    if pretrain_steps is not None and pretrain_file is None:
+        raise click.BadParameter("needs the pre-training log (--pretrain)", param_hint="--pretrain-steps")
     if pretrain_file in logs:
         raise InputError(f"{pretrain_file}: given both as the pre-training log and as a continual log")
     if len(set(logs)) < len(logs):
@@ -119,7 +124,7 @@ def fit_cpt(cpt_files, pretrain_file, predict_files, old_loss_col, new_loss_col,
 
     with Console(stderr=True).status(f"fitting the CPT law on {len(cpt_files)} continual run(s)") as status:
         result = run_fit_cpt(runs[: len(cpt_files)], runs[len(cpt_files):], pretrain=pretrain,
-                             progress=lambda msg: status.update(f"cpt law, {msg}"))
+                             pretrain_steps=pretrain_steps, progress=lambda msg: status.update(f"cpt law, {msg}"))
     write_result(result, out_dir, inputs=inputs)
     _print(result.metrics, out_dir)
 

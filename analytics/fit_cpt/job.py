@@ -24,13 +24,32 @@ DOMAINS = ("old", "new")
 NO_SHIFT = 1e-3
 
 
+def _pretrain_lrs(pretrain: dict[str, Curve], steps: int | None) -> tuple[np.ndarray | None, list[str]]:
+    """The pre-training run's LR history, run on to step ``steps`` with its last logged LR held, and
+    the note that says where pre-training is taken to end when ``steps`` is not given."""
+    if not pretrain:
+        return None, []
+    lrs = max((c.lrs for c in pretrain.values()), key=len)
+    last = len(lrs) - 1
+    if steps is None:
+        return lrs, [f"Pre-training is taken to end at step {last}, the last step of its log: if it ran longer "
+                     "(a log written every N steps), give its length with --pretrain-steps, since the switch to "
+                     "continual pre-training is placed right after it."]
+    if steps < last:
+        src = next(c.meta.get("source", c.name) for c in pretrain.values())
+        raise InputError(f"{src}: the pre-training log reaches step {last}, beyond --pretrain-steps {steps}")
+    return np.concatenate([lrs, np.full(steps - last, lrs[-1])]), []
+
+
 def run_fit_cpt(fit_runs: Sequence[CPTLog], heldout_runs: Sequence[CPTLog] = (), *,
-                pretrain: dict[str, Curve] | None = None,
+                pretrain: dict[str, Curve] | None = None, pretrain_steps: int | None = None,
                 progress: Callable[[str], None] | None = None) -> Result:
     """Fit one CPT law per domain that the runs' logs hold ("old": the pre-training domain, whose
     loss rises as it is forgotten; "new": the continual domain) jointly on the pre-training run's
     curve (``pretrain``, domain -> curve, when its log is given) and the continual ``fit_runs``,
-    and predict ``heldout_runs``. Goodness of fit per curve as Luo et al. (2025, Sec. 4.2) report it."""
+    and predict ``heldout_runs``. ``pretrain_steps``: the pre-training run's length when its log
+    stops before its last update (a log written every N steps); its LR is held from the last logged
+    value to there. Goodness of fit per curve as Luo et al. (2025, Sec. 4.2) report it."""
     if not fit_runs:
         raise InputError("fit-cpt: no continual run to fit (give at least one continual pre-training log)")
     pretrain = pretrain or {}
@@ -41,8 +60,9 @@ def run_fit_cpt(fit_runs: Sequence[CPTLog], heldout_runs: Sequence[CPTLog] = (),
                              f"log those of {domains}: every continual log needs the same domains")
     if not domains:
         raise InputError(f"{fit_runs[0].source}: holds no old- or new-domain loss")
-    pre_lrs = max((c.lrs for c in pretrain.values()), key=len) if pretrain else None
     notes, rows, frames, laws, run_rows, figs = [], [], [], {}, {}, {}
+    pre_lrs, pre_note = _pretrain_lrs(pretrain, pretrain_steps)
+    notes += pre_note
     # rho (how replay scales the shift) only moves the fit when the fit runs differ in replay
     fixed = {"rho": 1.0} if len({r.replay for r in fit_runs}) == 1 else {}
     for dom in domains:

@@ -179,3 +179,28 @@ def test_bad_input_is_one_line_exit_2(restarted, tmp_path):
         assert r.exit_code == 2, (args, r.output, r.stderr)
         assert r.stderr.count("\n") == 1 and r.stderr.startswith("error:") and needle in r.stderr, (args, r.stderr)
     assert not (tmp_path / "o").exists()
+
+
+def test_a_sparse_pretraining_log_takes_its_length_from_pretrain_steps(restarted, tmp_path):
+    """A pre-training log written every EVERY steps stops before the last update: without
+    --pretrain-steps the switch is placed after its last row and a note says so; with it, the switch
+    is where the whole log puts it."""
+    d, files, _, full = restarted
+    rows = np.arange(EVERY, T_PT - 1, EVERY)  # no row at the last update, T_PT - 1
+    lrs = PRE.render(T_PT)
+    loss = {k: v[:-1] for k, v in _loss(lrs, np.append(rows, T_PT - 1), T_PT, 0.0).items()}
+    sparse = _log(tmp_path / "sparse.csv", rows, lrs, rows, loss)
+    fit = {n: files[n] for n in "abc"}
+    args = [*fit.values(), "--pretrain", sparse, *COLS, "--switch-step", 1, *_replays(fit)]
+    r = _run(*args, "--out", tmp_path / "o1")
+    assert r.exit_code == 0, r.output
+    m = json.loads((tmp_path / "o1" / "metrics.json").read_text())
+    assert any("--pretrain-steps" in n for n in m["notes"])
+    r = _run(*args, "--pretrain-steps", T_PT - 1, "--out", tmp_path / "o2")
+    assert r.exit_code == 0, r.output
+    m2 = json.loads((tmp_path / "o2" / "metrics.json").read_text())
+    assert not any("--pretrain-steps" in n for n in m2["notes"])
+    starts = [{r["name"]: r["cpt_start"] for r in mm["runs"] if r["name"] in "abc"} for mm in (full, m, m2)]
+    assert starts[2] == starts[0] == dict.fromkeys("abc", T_PT) and starts[1] == dict.fromkeys("abc", T_PT - EVERY + 1)
+    r = _run(files["a"], *COLS, "--switch-step", 1, "--pretrain-steps", 5, "--out", tmp_path / "o3")
+    assert r.exit_code == 2 and "--pretrain-steps" in r.output
