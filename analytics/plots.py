@@ -12,7 +12,9 @@ from dataclasses import dataclass
 import numpy as np
 from matplotlib.lines import Line2D
 from matplotlib.patches import Rectangle
+from matplotlib.ticker import MaxNLocator
 
+from cltk.analytics.ranking import short
 from cltk.analytics.report import plt
 
 #: the y-window of a zoom is the spread of the final losses widened by this share of it on each side
@@ -193,6 +195,7 @@ def overview_figure(series: list[Series], level: float | None = None, title: str
     ax_full.add_patch(Rectangle((x_lo, y_lo), x_hi - x_lo, y_hi - y_lo, fill=False, ec="black", lw=1, ls=":"))
     ax_full.set_title("whole run (dotted: the zoom)", fontsize=9)
     ax_full.tick_params(labelsize=8)
+    ax_full.xaxis.set_major_locator(MaxNLocator(3))  # a narrow panel: long step numbers ran together
     ax_full.grid(alpha=0.3)
     ax_leg = fig.add_subplot(grid[1:, 1])
     ax_leg.axis("off")
@@ -221,8 +224,9 @@ def ranking_figure(rows: list[dict], level: float | None, key: str = "final_loss
             ax.plot([r[true_key]], [yi], "D", ms=5, color=MISS_COLOR if miss else "0.2", mec="black", mew=0.6)
             if miss:
                 ax.plot([r[true_key]], [yi], "o", ms=13, mfc="none", mec=MISS_COLOR, mew=2)
-    ax.set_yticks(y, [f"{r['rank']}. {r['name']}" for r in rows], fontsize=9)
-    ax.set_xlabel("final loss" + (f" (predicted, {level:.0%} interval)" if level else " (predicted)")
+    # names as the tables cut them (an unnamed schedule is named by its spec, which can be kilobytes)
+    ax.set_yticks(y, [f"{r['rank']}. {short(r['name'])}" for r in rows], fontsize=9)
+    ax.set_xlabel("final loss" + (f"\n(predicted, {level:.0%} interval)" if level else " (predicted)")
                   + ("; diamond: logged" if true_key else ""), fontsize=9)
     ax.grid(alpha=0.3, axis="x")
     if paired:
@@ -234,7 +238,7 @@ def ranking_figure(rows: list[dict], level: float | None, key: str = "final_loss
             color = "C2" if r["diff_excludes_zero"] else "0.55"
             ax_d.plot([r["diff_lo"], r["diff_hi"]], [yi, yi], color=color, lw=2.5)
             ax_d.plot([r["diff_vs_best"]], [yi], "o", color=color, ms=5)
-        ax_d.set_xlabel(f"paired difference to the best ({level:.0%} interval; grey: holds 0, not separable)",
+        ax_d.set_xlabel(f"paired difference to the best\n({level:.0%} interval; grey: holds 0, not separable)",
                         fontsize=9)
         ax_d.grid(alpha=0.3, axis="x")
     fig.tight_layout()
