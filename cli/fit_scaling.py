@@ -68,6 +68,9 @@ def fit_scaling(fit_files, predict_files, law, procedure, warmup_steps, schedule
     or CSV/JSONL/TensorBoard with step, lr and loss (docs/log-formats.md); a W&B panel export gives
     one curve per run.
     """
+    if law is not None and procedure not in LAWS[law].procedures:  # before any file is read
+        raise click.BadParameter(f"the {law} law offers {', '.join(LAWS[law].procedures)}, not '{procedure}'",
+                                 param_hint="--procedure")
     if law is None:
         # the default law, unless it lacks the procedure asked for (only multipower offers "paper")
         law = DEFAULT_LAW if procedure in LAWS[DEFAULT_LAW].procedures else \

@@ -84,6 +84,7 @@ def test_bad_procedure_is_rejected(tmp_path):
     r = CliRunner().invoke(cli, ["fit-scaling", str(src), "--law", "momentum", "--procedure", "paper",
                                  "--out", str(tmp_path / "o")])
     assert r.exit_code == 2 and r.output.strip().count("\n") == 0 and "momentum law offers converged" in r.output
+    assert "--procedure" in r.output  # refused as a flag, before any file is read
 
 
 def test_paper_procedure_reproduces_published_figures(mpl25m, tmp_path):
