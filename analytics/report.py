@@ -18,7 +18,6 @@ import matplotlib.pyplot as plt
 
 from cltk.files import atomic_write_bytes, atomic_write_text, safe_file_name
 
-
 #: marks every report written through the one writer (tests look for it)
 GENERATOR = "cltk write_result"
 
