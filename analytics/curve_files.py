@@ -217,13 +217,17 @@ def _choice(path: Path, run: Run, loss: str, given: dict):
                 setattr(c, key, None)
                 c.asked[key] = col
                 continue
-            what = {"lr": "learning-rate"}.get(key, key)
-            raise InputError(f"{path}: no column '{col}' (asked for as the {what} column); "
-                             f"columns: {', '.join(run.table.names)}")
+            raise _no_column(path, "", col, key, run.table.names)
         setattr(c, key, col)
         if key == "loss":  # the user's choice: no note about the layout's
             c.notes, c.loss_kind = [], "val" if is_val(col) else "train"
     return c
+
+
+def _no_column(path: Path, label: str, col: str, key: str, names) -> InputError:
+    """The error of a column the user named (``key``: step, loss or lr) that the log lacks."""
+    what = {"lr": "learning-rate"}.get(key, key)
+    return InputError(f"{path}: {label}no column '{col}' (asked for as the {what} column); columns: {', '.join(names)}")
 
 
 def _load(table: LogTable, cols, nan_col: str | None = None, skipped: list | None = None) -> dict:
@@ -241,9 +245,7 @@ def _curve(path: Path, run: Run, c, lr_from, schedule: Schedule | None, warmup_s
     table, label = run.table, (f"run '{run.name}': " if run.in_file else "")
     for key in c.asked:  # a column the user named is in no run of this export
         if getattr(c, key) is None and (key != "lr" or (schedule is None and lr_from is None)):
-            what = {"lr": "learning-rate"}.get(key, key)
-            raise InputError(f"{path}: {label}no column '{c.asked[key]}' (asked for as the {what} column); "
-                             f"columns: {', '.join(table.names)}")
+            raise _no_column(path, label, c.asked[key], key, table.names)
     for key, what in (("step", "step"), ("loss", "loss")):
         if getattr(c, key) is None:
             raise InputError(f"{path}: {label}no {what} column (looked for {', '.join(c.looked_for.get(key, ()))}; "

@@ -8,7 +8,7 @@ import numpy as np
 
 from cltk.analytics import smoothing
 from cltk.analytics.plots import Series, overview_figure, ranking_figure, small_multiples
-from cltk.analytics.ranking import SAME_LENGTH, length_groups, separation_cell, span, tie_sentence
+from cltk.analytics.ranking import SAME_LENGTH, separation_cell, span, tie_sentence
 from cltk.analytics.report import Cell, Report, plt
 from cltk.curves import Curve
 from cltk.laws import LossLaw
@@ -99,16 +99,23 @@ def _verdict(metrics: dict) -> list[str]:
     out = []
     held = [r for r in metrics["curves"] if r["role"] == "heldout"] or metrics["curves"]
     role = "held-out" if any(r["role"] == "heldout" for r in metrics["curves"]) else "fit"
-    # the best schedule among runs of one length (runs of different lengths do not compare schedules)
-    for same in length_groups(metrics["curves"]):
+    # the best schedule among runs of one length, as the ranking groups them (each group starts at rank 1)
+    groups: list[list[dict]] = []
+    for r in metrics["ranking"]:
+        if r["rank"] == 1:
+            groups.append([])
+        groups[-1].append(r)
+    for same in groups:
         if len(same) < 2:
             continue
-        pred_best, true_best = min(same, key=lambda r: r["final_loss_pred"]), min(same, key=shown_final)
-        head = (f"Of the {len(same)} runs of {same[0]['final_step']} steps, the law predicts {pred_best['name']} "
-                f"lowest ({pred_best['final_loss_pred']:.4f}; logged {shown_final(pred_best):.4f})")
+        pred_best, true_best = same[0], next(r for r in same if r["logged_rank"] == 1)
+        head = (f"Of the {len(same)} runs of {max(r['final_step'] for r in same)} steps, the law predicts "
+                f"{pred_best['name']} lowest ({pred_best['final_loss_pred']:.4f}; logged "
+                f"{pred_best['final_loss_logged']:.4f})")
         out.append(head + (", as the logs do." if pred_best is true_best else
-                           f"; the logs put {true_best['name']} lowest ({shown_final(true_best):.4f}), "
-                           f"{shown_final(pred_best) - shown_final(true_best):+.4f} better than the law's pick."))
+                           f"; the logs put {true_best['name']} lowest ({true_best['final_loss_logged']:.4f}), "
+                           f"{pred_best['final_loss_logged'] - true_best['final_loss_logged']:+.4f} better than "
+                           "the law's pick."))
     errs = [abs(r["final_loss_pred"] - shown_final(r)) for r in held]
     out.append(f"Error of the {role} final losses: mean {np.mean(errs):.4f}, largest {np.max(errs):.4f} "
                f"({max(held, key=lambda r: abs(r['final_loss_pred'] - shown_final(r)))['name']}).")

@@ -6,6 +6,7 @@ class-balanced buffers, the standard continual-learning metrics (:mod:`cltk.cont
 with paired 95% CIs, and sweeps of the power-law exponent and of the budget."""
 from __future__ import annotations
 
+import itertools
 import time
 
 import numpy as np
@@ -71,14 +72,18 @@ def run_paper(*, tasks: int = 10, budget: float = 0.5, exponent: float = 1.5, ta
                "memory_size": memory_size, "train_per_task": len(labels), "test_per_task": len(data.y_test),
                "score": "test accuracy"}
     log(f"rehearsal paper setting: {len(conditions)} conditions x {seeds} seeds, {tasks} phases")
-    n_train = 3 + len(exponents) + len(budgets)  # the conditions, two baselines, the one-factor sweeps
+    n_train, done = 3 + len(exponents) + len(budgets), itertools.count(1)  # conditions, 2 baselines, sweeps
+
+    def trained() -> None:  # one training of the conditions, a baseline or a sweep point finished
+        log(f"rehearsal paper trainings {next(done)}/{n_train}")
+
     log(f"rehearsal paper trainings 0/{n_train}")
     res, R = _train(tuple(conditions), budget=budget, exponent=exponent, seeds=seeds, **kw)
-    log(f"rehearsal paper trainings 1/{n_train}")
-    for i, base in enumerate((("none", "all"), ("full", "all"))):
+    trained()
+    for base in (("none", "all"), ("full", "all")):
         r, _ = _train((base,), budget=budget, exponent=exponent, seeds=seeds, **kw)
         res.update(r)
-        log(f"rehearsal paper trainings {2 + i}/{n_train}")
+        trained()
     runs = []
     for (k, mem), m in res.items():
         tag = k if mem == "all" else f"{k}_{mem}"
@@ -97,12 +102,12 @@ def run_paper(*, tasks: int = 10, budget: float = 0.5, exponent: float = 1.5, ta
     # one factor at a time: the exponent at the paper's budget, the budget at the paper's exponent
     runs = [("exponent", v, {"budget": budget, "exponent": v}) for v in exponents] + \
            [("budget", v, {"budget": v, "exponent": exponent}) for v in budgets]
-    for i, (what, v, setting) in enumerate(runs):
+    for what, v, setting in runs:
         r, _ = _train((("power", "all"), ("uniform", "all")), seeds=sweep_seeds, **setting, **kw)
         d, h = _paired(metrics, f"sweep_{what}_{v:g}_power_minus_uniform_avg_acc", r[("power", "all")],
                        r[("uniform", "all")])
         sweep.append({"sweep": what, "value": v, "power_minus_uniform_avg_acc": d, "ci95": h})
-        log(f"rehearsal paper trainings {4 + i}/{n_train}")
+        trained()
     metrics["sweep_seeds"] = sweep_seeds if sweep else 0
     metrics["verdict"] = paper_verdict(metrics)
     metrics["seconds"] = round(time.perf_counter() - t0, 3)

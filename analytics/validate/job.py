@@ -8,6 +8,7 @@ reproduces the uninterrupted curve), so a killed validation started again ends w
 """
 from __future__ import annotations
 
+import itertools
 import time
 from pathlib import Path
 
@@ -72,16 +73,15 @@ def execute(plan: dict, runs: list[dict], out_dir: Path, on_done=None, progress=
         ex = make_executor(plan["executor"], workers=plan["workers"], folder=out_dir / "submitit",
                            **plan["submitit"])
 
-        finished = [0]
+        finished = itertools.count(1)
         if progress:
             progress(f"proxy runs 0/{len(todo)}")
 
         def done(i: int, out) -> None:
-            finished[0] += 1
             if on_done:
                 on_done(todo[i]["name"], out if isinstance(out, Exception) else None)
             if progress:
-                progress(f"proxy runs {finished[0]}/{len(todo)}")
+                progress(f"proxy runs {next(finished)}/{len(todo)}")
 
         results = ex.map(train_folder_job, [(r["cfg"], str(r["dir"])) for r in todo], on_done=done)
         failed = [(r["name"], e) for r, e in zip(todo, results) if isinstance(e, Exception)]
